@@ -1,0 +1,3 @@
+from .clients import Client
+
+__all__ = ["Client"]

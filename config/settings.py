@@ -1,0 +1,216 @@
+"""Ledgerbridge settings.
+
+One module, grouped in sections. Every value comes from the environment (django-environ) with a
+default that runs on SQLite with no `.env` at all. `.env.example` lists every variable; the comment
+above each one here says who changes it.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A local .env is optional; real deployments set the environment directly.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# ---------------------------------------------------------------------------------------------
+# Core
+# ---------------------------------------------------------------------------------------------
+INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-only-change-me"
+
+# Operators: True on a developer's machine only.
+DEBUG = env.bool("DEBUG", default=True)
+# Operators: a long random string in production; the default is refused when DEBUG is off.
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == INSECURE_DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off.")
+# Operators: host names this site answers to.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# Operators: origins allowed to POST forms (https://backoffice.example.com) behind a proxy.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Operators: the public base URL of this back office, used for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# ---------------------------------------------------------------------------------------------
+# Applications
+# ---------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "import_export",
+    "accounting",
+    "integrations",
+    "pos",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------------------------
+# Operators: postgres://user:pass@host:5432/name in production (psycopg 3); SQLite by default.
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (web, task cluster) share the file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# ---------------------------------------------------------------------------------------------
+# Internationalisation: English and Norwegian bokmål, chosen by the user's browser language.
+# ---------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nb", _("Norwegian Bokmål"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+# Operators: the zone business dates (invoice dates, nightly batches) are counted in.
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Oslo")
+USE_TZ = True
+
+# ---------------------------------------------------------------------------------------------
+# Static and uploaded files
+# ---------------------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Operators: where invoice PDFs and expense attachments are stored.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+# ---------------------------------------------------------------------------------------------
+# Operators: smtp+tls://user:pass@host:587; defaults to the console when DEBUG is on.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+vars().update(EMAIL_CONFIG)
+# Operators: the sender of error e-mails.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerbridge <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# ---------------------------------------------------------------------------------------------
+# Logging: secrets are never logged (see integrations.http); integrations log at INFO.
+# ---------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Task cluster (Django-Q2, ORM broker: no extra service needed)
+# ---------------------------------------------------------------------------------------------
+Q_CLUSTER = {
+    "name": "ledgerbridge",
+    "orm": "default",
+    # Operators: worker processes per cluster.
+    "workers": env.int("Q_WORKERS", default=2),
+    # A task running longer than this is killed; the stale-running reaper requeues its transfer.
+    "timeout": env.int("Q_TIMEOUT", default=300),
+    # Must exceed timeout, or the broker hands a running task to a second worker.
+    "retry": env.int("Q_RETRY", default=360),
+    "max_attempts": 1,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 1,
+    # Tests run every task inline (Django-Q2 "sync" mode).
+    "sync": env.bool("Q_SYNC", default=False),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Integrations
+# ---------------------------------------------------------------------------------------------
+# Operators: keys that encrypt client keys and passwords at rest, newest first. Add a new key at
+# the front to rotate; keep old ones until `manage.py rotate_secrets` has re-encrypted everything.
+# Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS and DEBUG:
+    # Development only: a fixed key so the demo runs with no .env. Refused when DEBUG is off.
+    FIELD_ENCRYPTION_KEYS = ["ZGV2LW9ubHktbGVkZ2VyYnJpZGdlLWtleS0wMDAwMDA="]
+
+# Operators: PowerOffice Go application key (from PowerOffice's developer portal) and the
+# subscription key sent as Ocp-Apim-Subscription-Key on every call.
+POWEROFFICE_APPLICATION_KEY = env.str("POWEROFFICE_APPLICATION_KEY", default="")
+POWEROFFICE_SUBSCRIPTION_KEY = env.str("POWEROFFICE_SUBSCRIPTION_KEY", default="")
+# Operators: base URLs per endpoint mode. Production and demo default to PowerOffice's own hosts;
+# sandbox points at the local emulator that `make run` starts.
+POWEROFFICE_BASE_URLS = {
+    "production": env.str("POWEROFFICE_PRODUCTION_URL", default="https://goapi.poweroffice.net"),
+    "demo": env.str("POWEROFFICE_DEMO_URL", default="https://goapi.poweroffice.net/Demo"),
+    "sandbox": env.str("POWEROFFICE_SANDBOX_URL", default="http://127.0.0.1:8001"),
+}
+# Operators: requests per second per subscription key (PowerOffice Go v2 documents 10).
+POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
+
+# Operators: Azets base URLs per endpoint mode (no public production URL is known yet).
+AZETS_BASE_URLS = {
+    "production": env.str("AZETS_PRODUCTION_URL", default=""),
+    "demo": env.str("AZETS_DEMO_URL", default=""),
+    "sandbox": env.str("AZETS_SANDBOX_URL", default="http://127.0.0.1:8002"),
+}
+
+# Developers: (connect, read) seconds for every outgoing request.
+INTEGRATIONS_HTTP_TIMEOUT = (
+    env.float("INTEGRATIONS_CONNECT_TIMEOUT", default=5.0),
+    env.float("INTEGRATIONS_READ_TIMEOUT", default=30.0),
+)
+# Operators: attempts before a transiently failing transfer is given up and e-mailed.
+INTEGRATIONS_MAX_ATTEMPTS = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
+# Operators: first retry delay in seconds; doubles per attempt, with jitter, up to the cap.
+INTEGRATIONS_BACKOFF_BASE = env.float("INTEGRATIONS_BACKOFF_BASE", default=30.0)
+INTEGRATIONS_BACKOFF_CAP = env.float("INTEGRATIONS_BACKOFF_CAP", default=3600.0)
+# Operators: mount the local sandboxes in this site (development and demo only).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+
+
+def health(request):
+    """Liveness and database check for load balancers and `make run`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,242 @@
+"""Outgoing HTTP for every connector: one configured session and one classification table.
+
+Only connector client modules (`integrations/<system>/client.py`) use this. They subclass
+`ApiSession` and turn every non-2xx response into the error tree through `raise_for_response()`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from . import errors
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Ledgerbridge/0.1 (+back office integration)"
+EXCERPT_LENGTH = 500
+
+# Values of these keys are replaced before anything is logged or stored.
+SECRET_KEYS = (
+    "authorization",
+    "access_token",
+    "refresh_token",
+    "client_key",
+    "clientkey",
+    "password",
+    "secret",
+    "token",
+    "ocp-apim-subscription-key",
+    "subscription-key",
+    "api_key",
+    "apikey",
+)
+_SECRET_JSON_RE = re.compile(
+    r'("(?:%s)"\s*:\s*)"[^"]*"' % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
+)
+_SECRET_FORM_RE = re.compile(
+    r"((?:%s)=)[^&\s]+" % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
+)
+_BEARER_RE = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+", re.IGNORECASE)
+MASK = "***"
+
+
+def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
+    """Mask secret values in a text (JSON, form data or headers) and any known secret string."""
+    if not text:
+        return ""
+    text = _SECRET_JSON_RE.sub(rf'\1"{MASK}"', text)
+    text = _SECRET_FORM_RE.sub(rf"\1{MASK}", text)
+    text = _BEARER_RE.sub(rf"\1 {MASK}", text)
+    for secret in extra_secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def excerpt(text: str, extra_secrets: Iterable[str] = (), limit: int = EXCERPT_LENGTH) -> str:
+    """A short, redacted piece of a body, safe to store on a transfer attempt."""
+    text = redact(text or "", extra_secrets)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# The classification table: status code -> error class. Unknown 4xx are permanent, unknown 5xx
+# transient. Connectors may pass extra rows (provider error codes) to raise_for_response().
+# ---------------------------------------------------------------------------------------------
+STATUS_ERRORS: dict[int, type[errors.IntegrationError]] = {
+    400: errors.ValidationRejected,
+    401: errors.AuthError,
+    403: errors.AuthError,
+    404: errors.NotFound,
+    408: errors.Unavailable,
+    409: errors.Conflict,
+    422: errors.ValidationRejected,
+    429: errors.RateLimited,
+    500: errors.Unavailable,
+    502: errors.Unavailable,
+    503: errors.Unavailable,
+    504: errors.Unavailable,
+}
+
+
+def classify_status(status: int) -> type[errors.IntegrationError]:
+    if status in STATUS_ERRORS:
+        return STATUS_ERRORS[status]
+    if status >= 500:
+        return errors.Unavailable
+    return errors.PermanentError
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds form); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value.strip()))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        from django.utils import timezone
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def _lower_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {str(k).lower(): v for k, v in data.items()}
+    return {}
+
+
+def problem_details(response: requests.Response) -> tuple[str, dict[str, list[str]]]:
+    """Message and field errors from a ProblemDetails body (any key case), a gateway body
+    ({statusCode, message}) or a non-JSON page (a proxy's HTML)."""
+    try:
+        body = response.json()
+    except ValueError:
+        content_type = response.headers.get("Content-Type", "")
+        kind = "an HTML page" if "html" in content_type else "a non-JSON body"
+        return f"HTTP {response.status_code} with {kind} (a proxy or gateway answered)", {}
+    data = _lower_keys(body)
+    if not data:
+        return f"HTTP {response.status_code}", {}
+    message = " — ".join(
+        str(data[key]) for key in ("title", "detail", "message") if data.get(key)
+    ) or f"HTTP {response.status_code}"
+    field_errors: dict[str, list[str]] = {}
+    raw = data.get("errors")
+    if isinstance(raw, dict):
+        for field, messages in raw.items():
+            field_errors[str(field)] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+    elif isinstance(raw, list):
+        for item in raw:
+            item = _lower_keys(item)
+            field = str(item.get("field") or item.get("propertyname") or "")
+            field_errors.setdefault(field, []).append(str(item.get("message") or item))
+    return message, field_errors
+
+
+def raise_for_response(
+    response: requests.Response,
+    *,
+    system: str,
+    operation: str,
+    client: str = "",
+    secrets: Iterable[str] = (),
+    extra_rows: dict[int, type[errors.IntegrationError]] | None = None,
+) -> None:
+    """Raise the typed error for a non-2xx response; return quietly on success."""
+    if response.status_code < 400:
+        return
+    status = response.status_code
+    error_class = (extra_rows or {}).get(status) or classify_status(status)
+    message, field_errors = problem_details(response)
+    kwargs = dict(
+        system=system,
+        operation=operation,
+        client=client,
+        status_code=status,
+        response_excerpt=excerpt(response.text, secrets),
+        field_errors=field_errors,
+    )
+    if issubclass(error_class, errors.RateLimited):
+        raise errors.RateLimited(
+            message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+        )
+    raise error_class(redact(message, secrets), **kwargs)
+
+
+class ApiSession(requests.Session):
+    """A requests session with a role, default timeouts, a User-Agent and redacted debug logs.
+
+    Network failures become `Unavailable`; nothing here retries (the engine and the connector
+    client decide that, per method).
+    """
+
+    system = "generic"
+
+    def __init__(self, *, role: str = "", timeout: tuple[float, float] | None = None) -> None:
+        super().__init__()
+        self.role = role or self.system
+        self.timeout = timeout or tuple(settings.INTEGRATIONS_HTTP_TIMEOUT)
+        self.headers["User-Agent"] = USER_AGENT
+
+    def secrets(self) -> Iterable[str]:
+        """Secret strings this session knows, masked wherever they would appear."""
+        return ()
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.Timeout as err:
+            raise errors.Unavailable(
+                f"{self.system}: no answer within {kwargs['timeout']} seconds",
+                system=self.system,
+                operation=f"{method} {url}",
+            ) from err
+        except requests.ConnectionError as err:
+            raise errors.Unavailable(
+                f"{self.system}: could not connect ({type(err).__name__})",
+                system=self.system,
+                operation=f"{method} {url}",
+            ) from err
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s %s -> %s %s",
+                self.role,
+                method,
+                redact(url, self.secrets()),
+                response.status_code,
+                excerpt(response.text, self.secrets(), limit=200),
+            )
+        return response
+
+
+def json_or_none(response: requests.Response) -> Any:
+    """Parsed JSON of a success response; None for 204 or an empty body."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as err:
+        raise errors.Unavailable(
+            f"HTTP {response.status_code} with a body that is not JSON",
+            status_code=response.status_code,
+            response_excerpt=excerpt(response.text),
+        ) from err
+
+
+def dumps(data: Any) -> str:
+    """JSON text of a request summary, with Decimals and dates as strings."""
+    return json.dumps(data, default=str, ensure_ascii=False)
