@@ -199,3 +199,27 @@ class TestImportInAdmin:
             in response.content.decode()
         )
         assert not Customer.objects.exists()
+
+
+class TestEveryScreenRenders:
+    def test_every_accounting_changelist_and_add_form_renders_with_demo_data(
+        self, superuser_client
+    ):
+        import io
+
+        from django.contrib import admin
+        from django.core.management import call_command
+
+        call_command("demo_setup", stdout=io.StringIO())
+        accounting_models = [m for m in admin.site._registry if m._meta.app_label == "accounting"]
+        assert len(accounting_models) == 16  # lines, components and attachments are inlines
+        for model in accounting_models:
+            prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+            changelist = superuser_client.get(reverse(f"{prefix}_changelist"))
+            assert changelist.status_code == 200, model
+            add = superuser_client.get(reverse(f"{prefix}_add"))
+            assert add.status_code in (200, 403), model
+            first = model.objects.first()
+            if first is not None:
+                change = superuser_client.get(reverse(f"{prefix}_change", args=[first.pk]))
+                assert change.status_code == 200, model
