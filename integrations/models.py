@@ -135,6 +135,13 @@ class Connection(models.Model):
     last_tested_at = models.DateTimeField(_("last tested"), null=True, blank=True)
     last_test_ok = models.BooleanField(_("last test succeeded"), null=True, blank=True)
     last_test_result = models.TextField(_("last test result"), blank=True)
+    failure_mail_sent_at = models.DateTimeField(
+        _("last failure e-mail"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Failures are collected and e-mailed at most once per interval."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -231,6 +238,18 @@ class Transfer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    queued_at = models.DateTimeField(
+        _("handed to the queue"),
+        null=True,
+        blank=True,
+        help_text=_("When a worker task was last requested; the sweep re-requests stale ones."),
+    )
+    notified_at = models.DateTimeField(
+        _("failure e-mailed"),
+        null=True,
+        blank=True,
+        help_text=_("When this failure was included in an error e-mail."),
+    )
 
     class Meta:
         verbose_name = _("transfer")

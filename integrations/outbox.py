@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from .models import Connection, Operation, Transfer, TransferKind, TransferStatus
 from .registry import connector_or_none
@@ -119,6 +120,7 @@ def transfer_schedule(transfer_id: int) -> None:
     """Hand one transfer to the task queue. Never raises: the sweep is the safety net."""
     from django_q.tasks import async_task
 
+    Transfer.objects.filter(pk=transfer_id).update(queued_at=timezone.now())
     try:
         async_task(PROCESS_TASK, transfer_id, group="transfers")
     except Exception:  # noqa: BLE001 - a queue outage must not break the committed request
