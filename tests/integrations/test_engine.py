@@ -36,7 +36,9 @@ def process_again(transfer):
 
 
 class TestSuccess:
-    def test_created_record_is_bound_and_logged(self, connection, http, django_capture_on_commit_callbacks):
+    def test_created_record_is_bound_and_logged(
+        self, connection, http, django_capture_on_commit_callbacks
+    ):
         http.post(f"{BASE_URL}/records", json={"id": 77}, status=201)
 
         transfer = enqueue(connection, django_capture_on_commit_callbacks)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
 
-from integrations.base import BaseConnector, BaseExporter, BaseImporter, ConnectionTestResult
-from integrations.base import SecretField
+from integrations.base import (
+    BaseConnector,
+    BaseExporter,
+    BaseImporter,
+    ConnectionTestResult,
+    SecretField,
+)
 from integrations.errors import DataError, NotFound
 from integrations.http import ApiSession, json_or_none, raise_for_response
 from integrations.models import System, TransferKind
