@@ -150,6 +150,10 @@ class TransferAttemptInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # Attempts are part of the transfer's log: whoever may read the transfer reads them.
+        return request.user.has_perm("integrations.view_transfer")
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):

@@ -300,3 +300,12 @@ class TestBackoff:
     def test_retry_after_wins_over_a_shorter_backoff(self, settings):
         settings.INTEGRATIONS_BACKOFF_BASE = 10
         assert engine.backoff_delay(1, retry_after=120) == 120
+
+
+def test_a_claimed_transfer_cannot_be_claimed_again(connection):
+    from tests.factories.integrations import TransferFactory
+
+    transfer = TransferFactory(connection=connection)
+
+    assert engine.transfer_claim(transfer.pk) is not None
+    assert engine.transfer_claim(transfer.pk) is None
