@@ -77,10 +77,12 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        # The add form offers every connector's secrets; keep those of the chosen system only.
+        wanted = set(_secret_fields_for(obj.system))
         values = {
             name.removeprefix(SECRET_PREFIX): value
             for name, value in form.cleaned_data.items()
-            if name.startswith(SECRET_PREFIX)
+            if name in wanted
         }
         connection_secrets_update(connection=obj, values=values)
 

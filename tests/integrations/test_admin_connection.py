@@ -96,3 +96,26 @@ def test_test_connection_needs_change_permission(client, connection):
     response = client.post(reverse("admin:integrations_connection_test", args=[connection.pk]))
 
     assert response.status_code == 403
+
+
+def test_connector_admin_inlines_appear_on_its_connections(client, admin_user, connection):
+    from django.contrib import admin
+
+    from integrations import registry
+    from integrations.models import Transfer
+
+    from .testconnector import TestConnector
+
+    class SettingsInline(admin.TabularInline):  # stands in for a connector's settings model
+        model = Transfer
+        fields = ["kind"]
+        verbose_name_plural = "Connector settings stand-in"
+
+    class ConnectorWithSettings(TestConnector):
+        admin_inlines = (SettingsInline,)
+
+    client.force_login(admin_user)
+    with registry.override(ConnectorWithSettings()):
+        html = client.get(change_url(connection)).content.decode()
+
+    assert "Connector settings stand-in" in html
