@@ -37,12 +37,9 @@ SECRET_KEYS = (
     "api_key",
     "apikey",
 )
-_SECRET_JSON_RE = re.compile(
-    r'("(?:%s)"\s*:\s*)"[^"]*"' % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
-)
-_SECRET_FORM_RE = re.compile(
-    r"((?:%s)=)[^&\s]+" % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
-)
+_SECRET_NAMES = "|".join(re.escape(k) for k in SECRET_KEYS)
+_SECRET_JSON_RE = re.compile(rf'("(?:{_SECRET_NAMES})"\s*:\s*)"[^"]*"', re.IGNORECASE)
+_SECRET_FORM_RE = re.compile(rf"((?:{_SECRET_NAMES})=)[^&\s]+", re.IGNORECASE)
 _BEARER_RE = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+", re.IGNORECASE)
 MASK = "***"
 
@@ -130,14 +127,17 @@ def problem_details(response: requests.Response) -> tuple[str, dict[str, list[st
     data = _lower_keys(body)
     if not data:
         return f"HTTP {response.status_code}", {}
-    message = " — ".join(
-        str(data[key]) for key in ("title", "detail", "message") if data.get(key)
-    ) or f"HTTP {response.status_code}"
+    message = (
+        " — ".join(str(data[key]) for key in ("title", "detail", "message") if data.get(key))
+        or f"HTTP {response.status_code}"
+    )
     field_errors: dict[str, list[str]] = {}
     raw = data.get("errors")
     if isinstance(raw, dict):
         for field, messages in raw.items():
-            field_errors[str(field)] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            field_errors[str(field)] = [
+                str(m) for m in (messages if isinstance(messages, list) else [messages])
+            ]
     elif isinstance(raw, list):
         for item in raw:
             item = _lower_keys(item)
@@ -190,10 +190,22 @@ class ApiSession(requests.Session):
         self.role = role or self.system
         self.timeout = timeout or tuple(settings.INTEGRATIONS_HTTP_TIMEOUT)
         self.headers["User-Agent"] = USER_AGENT
+        # Redacted summary of the most recent call (see _exchange_summary); None before any call.
+        self.last_exchange: dict[str, Any] | None = None
 
     def secrets(self) -> Iterable[str]:
         """Secret strings this session knows, masked wherever they would appear."""
         return ()
+
+    def _exchange_summary(self, method, url, kwargs, response) -> dict[str, Any]:
+        """A short, redacted record of the last call; the engine stores it on the attempt."""
+        body = kwargs.get("json")
+        body_text = dumps(body) if body is not None else str(kwargs.get("data") or "")
+        return {
+            "request": excerpt(f"{method} {url} {body_text}".strip(), self.secrets(), limit=300),
+            "status": response.status_code,
+            "response": excerpt(response.text, self.secrets(), limit=300),
+        }
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
@@ -211,6 +223,7 @@ class ApiSession(requests.Session):
                 system=self.system,
                 operation=f"{method} {url}",
             ) from err
+        self.last_exchange = self._exchange_summary(method, url, kwargs, response)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s %s -> %s %s",
