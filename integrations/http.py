@@ -130,8 +130,11 @@ def problem_details(response: requests.Response) -> tuple[str, dict[str, list[st
     data = _lower_keys(body)
     if not data:
         return f"HTTP {response.status_code}", {}
+    # title/detail: ProblemDetails; message: the gateway; error/error_description: OAuth 2.
     message = " — ".join(
-        str(data[key]) for key in ("title", "detail", "message") if data.get(key)
+        str(data[key])
+        for key in ("title", "detail", "message", "error", "error_description")
+        if isinstance(data.get(key), str | int) and data.get(key)
     ) or f"HTTP {response.status_code}"
     field_errors: dict[str, list[str]] = {}
     raw = data.get("errors")
