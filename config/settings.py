@@ -175,7 +175,8 @@ Q_CLUSTER = {
 # ---------------------------------------------------------------------------------------------
 # Operators: keys that encrypt client keys and passwords at rest, newest first. Add a new key at
 # the front to rotate; keep old ones until `manage.py rotate_secrets` has re-encrypted everything.
-# Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+# Generate one with:
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 if not FIELD_ENCRYPTION_KEYS and DEBUG:
     # Development only: a fixed key so the demo runs with no .env. Refused when DEBUG is off.

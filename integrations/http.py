@@ -37,12 +37,9 @@ SECRET_KEYS = (
     "api_key",
     "apikey",
 )
-_SECRET_JSON_RE = re.compile(
-    r'("(?:%s)"\s*:\s*)"[^"]*"' % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
-)
-_SECRET_FORM_RE = re.compile(
-    r"((?:%s)=)[^&\s]+" % "|".join(re.escape(k) for k in SECRET_KEYS), re.IGNORECASE
-)
+_SECRET_NAMES = "|".join(re.escape(k) for k in SECRET_KEYS)
+_SECRET_JSON_RE = re.compile(rf'("(?:{_SECRET_NAMES})"\s*:\s*)"[^"]*"', re.IGNORECASE)
+_SECRET_FORM_RE = re.compile(rf"((?:{_SECRET_NAMES})=)[^&\s]+", re.IGNORECASE)
 _BEARER_RE = re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+", re.IGNORECASE)
 MASK = "***"
 
@@ -131,16 +128,21 @@ def problem_details(response: requests.Response) -> tuple[str, dict[str, list[st
     if not data:
         return f"HTTP {response.status_code}", {}
     # title/detail: ProblemDetails; message: the gateway; error/error_description: OAuth 2.
-    message = " — ".join(
-        str(data[key])
-        for key in ("title", "detail", "message", "error", "error_description")
-        if isinstance(data.get(key), str | int) and data.get(key)
-    ) or f"HTTP {response.status_code}"
+    message = (
+        " — ".join(
+            str(data[key])
+            for key in ("title", "detail", "message", "error", "error_description")
+            if isinstance(data.get(key), str | int) and data.get(key)
+        )
+        or f"HTTP {response.status_code}"
+    )
     field_errors: dict[str, list[str]] = {}
     raw = data.get("errors")
     if isinstance(raw, dict):
         for field, messages in raw.items():
-            field_errors[str(field)] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            field_errors[str(field)] = [
+                str(m) for m in (messages if isinstance(messages, list) else [messages])
+            ]
     elif isinstance(raw, list):
         for item in raw:
             item = _lower_keys(item)

@@ -1,0 +1,110 @@
+"""Start the whole back office in the foreground: web server, task cluster and local sandboxes.
+
+`make run` calls this after migrating and loading the demo data. Ctrl-C (or SIGTERM) stops every
+process cleanly; if one of them dies, the others are stopped too and the command fails.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+STOP_GRACE_SECONDS = 10
+
+
+@dataclass
+class Service:
+    name: str
+    args: list[str]
+    process: subprocess.Popen | None = None
+
+
+class Command(BaseCommand):
+    help = _("Run the web server, the Django-Q2 cluster and the local sandboxes together.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--poweroffice-port", type=int, default=8001)
+        parser.add_argument("--azets-port", type=int, default=8002)
+        parser.add_argument("--no-sandbox", action="store_true", help=_("Do not start sandboxes."))
+
+    def handle(self, *args, **options):
+        if "integrations_schedules_sync" in get_commands():
+            call_command("integrations_schedules_sync")
+        services = self.services(options)
+        self._stopping = False
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            for service in services:
+                service.process = subprocess.Popen(service.args)  # noqa: S603 (our own argv)
+                self.stdout.write(f"started {service.name} (pid {service.process.pid})")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("Back office at http://%(host)s:%(port)s/admin/ — Ctrl-C stops everything.")
+                    % {"host": options["host"], "port": options["port"]}
+                )
+            )
+            failed = self.watch(services)
+        except KeyboardInterrupt:
+            failed = None
+        finally:
+            self.stop(services)
+        if failed:
+            self.stderr.write(
+                _("%(name)s stopped unexpectedly; everything was shut down.") % {"name": failed}
+            )
+            sys.exit(1)
+
+    def services(self, options) -> list[Service]:
+        manage = [sys.executable, "manage.py"]
+        commands = get_commands()
+        services = [
+            Service(
+                "web", [*manage, "runserver", f"{options['host']}:{options['port']}", "--noreload"]
+            ),
+            Service("task cluster", [*manage, "qcluster"]),
+        ]
+        if not options["no_sandbox"]:
+            for name, port in (
+                ("poweroffice", options["poweroffice_port"]),
+                ("azets", options["azets_port"]),
+            ):
+                if f"{name}_sandbox" in commands:
+                    services.append(
+                        Service(
+                            f"{name} sandbox", [*manage, f"{name}_sandbox", "--port", str(port)]
+                        )
+                    )
+        return services
+
+    def watch(self, services: list[Service]) -> str | None:
+        while not self._stopping:
+            for service in services:
+                if service.process and service.process.poll() is not None:
+                    return service.name
+            time.sleep(0.5)
+        return None
+
+    def _on_sigterm(self, signum, frame):
+        self._stopping = True
+
+    def stop(self, services: list[Service]) -> None:
+        running = [s for s in services if s.process and s.process.poll() is None]
+        for service in running:
+            service.process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for service in running:
+            try:
+                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait()
+            self.stdout.write(f"stopped {service.name}")
