@@ -205,16 +205,38 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
                 continue
             wait = self._retry_wait(response, attempt, safe)
             if wait is None:
-                raise_for_response(
-                    response,
-                    system=self.system,
-                    operation=operation,
-                    client=self.client_name,
-                    secrets=self.secrets(),
-                )
+                self._raise_for_response(response, operation, body)
                 return response
             self.sleep(wait)
             attempt += 1
+
+    def _raise_for_response(self, response: requests.Response, operation: str, body: Any) -> None:
+        """Typed errors; a 400 about our own ExternalImportReference "already exists" becomes
+        Conflict: an earlier attempt was stored and its answer lost (the exporter looks it up).
+        PowerOffice does not document that answer (NOTES.md §8 question 2): the test is on the
+        field name, as ProblemDetails reports it, plus "exist" in the message."""
+        try:
+            raise_for_response(
+                response,
+                system=self.system,
+                operation=operation,
+                client=self.client_name,
+                secrets=self.secrets(),
+            )
+        except errors.ValidationRejected as err:
+            reference = body.get("ExternalImportReference") if isinstance(body, dict) else None
+            fields = {name.lower() for name in err.field_errors}
+            if reference and "externalimportreference" in fields and "exist" in str(err).lower():
+                raise errors.Conflict(
+                    err.message,
+                    system=err.system,
+                    operation=err.operation,
+                    client=err.client,
+                    status_code=err.status_code,
+                    response_excerpt=err.response_excerpt,
+                    field_errors=err.field_errors,
+                ) from err
+            raise
 
     # -- shapes of calls used by resources.py ------------------------------------------------------
 
