@@ -77,6 +77,8 @@ STATUS_ERRORS: dict[int, type[errors.IntegrationError]] = {
     422: errors.ValidationRejected,
     429: errors.RateLimited,
     500: errors.Unavailable,
+    # Not Implemented: repeating the call cannot help (e.g. an operation a sandbox lacks).
+    501: errors.PermanentError,
     502: errors.Unavailable,
     503: errors.Unavailable,
     504: errors.Unavailable,

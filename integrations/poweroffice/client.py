@@ -124,10 +124,18 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
 
     @classmethod
     def from_settings(cls, *, client_key: str, mode: str, **kwargs: Any) -> PowerOfficeClient:
-        """A client with the application and subscription keys from settings."""
+        """A client with the application and subscription keys from settings. In sandbox mode
+        with no keys configured, the local sandbox's own keys are used."""
+        application_key = settings.POWEROFFICE_APPLICATION_KEY
+        subscription_key = settings.POWEROFFICE_SUBSCRIPTION_KEY
+        if mode == "sandbox" and not (application_key or subscription_key):
+            from . import sandbox
+
+            application_key = sandbox.DEFAULT_APPLICATION_KEY
+            subscription_key = sandbox.DEFAULT_SUBSCRIPTION_KEY
         return cls(
-            application_key=settings.POWEROFFICE_APPLICATION_KEY,
-            subscription_key=settings.POWEROFFICE_SUBSCRIPTION_KEY,
+            application_key=application_key,
+            subscription_key=subscription_key,
             client_key=client_key,
             mode=mode,
             **kwargs,
@@ -170,7 +178,7 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
         if response.status_code == 429:
             wait = max(parse_retry_after(response.headers.get("Retry-After")) or 0.0, 1.0)
             return wait if wait <= self.max_retry_wait else None
-        if response.status_code >= 500 or response.status_code == 408:
+        if response.status_code in (408, 500, 502, 503, 504) or response.status_code > 504:
             return self.retry_backoff * 2 ** (attempt - 1)
         return None
 

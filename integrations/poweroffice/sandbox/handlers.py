@@ -103,9 +103,9 @@ def _register_handlers(name: str, id_param: str) -> dict[str, Callable[[Books, C
         return answer(call, books.register(name).create(call.body))
 
     def patch_row(books: Books, call: Call) -> Response:
-        return answer(
-            call, books.register(name).patch(call.params[id_param.strip("{}")], call.body)
-        )
+        spec = contract.operation(call.key).get("patch")
+        row_id = call.params[id_param.strip("{}")]
+        return answer(call, books.register(name).patch(row_id, call.body, spec))
 
     return {
         f"GET /{name}": list_rows,
@@ -127,7 +127,8 @@ def _contact_person_patch(books: Books, call: Call) -> Response:
     person = register.get(call.params["id"])
     if person["ContactId"] != int(call.params["contactId"]):
         raise Problem(404, "Object(s) not found", "Contact person not found on this contact.")
-    return answer(call, register.patch(person["Id"], call.body))
+    spec = contract.operation(call.key).get("patch")
+    return answer(call, register.patch(person["Id"], call.body, spec))
 
 
 # -- settings -------------------------------------------------------------------------------------

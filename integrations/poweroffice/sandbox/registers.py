@@ -181,10 +181,16 @@ class Register:
                 404, "Object(s) not found", f"{self.spec.name} with id {row_id} was not found."
             ) from err
 
-    def patch(self, row_id: Any, operations: list[Row]) -> Row:
+    def patch(self, row_id: Any, operations: list[Row], patch_spec: Row | None = None) -> Row:
+        """Apply RFC 6902 operations. As on the real API, every patchable property exists (null
+        when unset), so `replace` works on properties the row never had."""
         row = self.get(row_id)
+        full = {name: None for name in (patch_spec or {}).get("properties", [])} | row
+        for parent, names in (patch_spec or {}).get("nested_properties", {}).items():
+            if any(str(op.get("path", "")).startswith(f"/{parent}/") for op in operations):
+                full[parent] = {name: None for name in names} | (full.get(parent) or {})
         try:
-            updated = jsonpatch.apply_patch(row, operations)
+            updated = jsonpatch.apply_patch(full, operations)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as err:
             raise Problem(400, "Invalid patch", str(err)) from err
         if self.spec.series_type and updated.get(self.spec.key_field) != row.get(
