@@ -213,5 +213,11 @@ INTEGRATIONS_MAX_ATTEMPTS = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
 # Operators: first retry delay in seconds; doubles per attempt, with jitter, up to the cap.
 INTEGRATIONS_BACKOFF_BASE = env.float("INTEGRATIONS_BACKOFF_BASE", default=30.0)
 INTEGRATIONS_BACKOFF_CAP = env.float("INTEGRATIONS_BACKOFF_CAP", default=3600.0)
+# Operators: a transfer still "running" this many seconds after it started is presumed dead
+# (worker killed) and put back in the queue by the sweep. Must exceed Q_CLUSTER["timeout"].
+INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=900)
+# Operators: minutes between two failure e-mails for one connection; failures in between are
+# collected into the next mail (one mail per burst, not one per transfer).
+INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)
 # Operators: mount the local sandboxes in this site (development and demo only).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)

@@ -197,10 +197,22 @@ class ApiSession(requests.Session):
         self.role = role or self.system
         self.timeout = timeout or tuple(settings.INTEGRATIONS_HTTP_TIMEOUT)
         self.headers["User-Agent"] = USER_AGENT
+        # Redacted summary of the most recent call (see _exchange_summary); None before any call.
+        self.last_exchange: dict[str, Any] | None = None
 
     def secrets(self) -> Iterable[str]:
         """Secret strings this session knows, masked wherever they would appear."""
         return ()
+
+    def _exchange_summary(self, method, url, kwargs, response) -> dict[str, Any]:
+        """A short, redacted record of the last call; the engine stores it on the attempt."""
+        body = kwargs.get("json")
+        body_text = dumps(body) if body is not None else str(kwargs.get("data") or "")
+        return {
+            "request": excerpt(f"{method} {url} {body_text}".strip(), self.secrets(), limit=300),
+            "status": response.status_code,
+            "response": excerpt(response.text, self.secrets(), limit=300),
+        }
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
@@ -218,6 +230,7 @@ class ApiSession(requests.Session):
                 system=self.system,
                 operation=f"{method} {url}",
             ) from err
+        self.last_exchange = self._exchange_summary(method, url, kwargs, response)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s %s -> %s %s",

@@ -21,6 +21,22 @@ class Client(TimeStamped):
         help_text=_("9 digits, no spaces."),
     )
     active = models.BooleanField(_("active"), default=True)
+    expenses_billable_default = models.BooleanField(
+        _("imported expenses billable by default"),
+        default=False,
+        help_text=_(
+            "Whether expenses imported from the accounting system are billable, unless "
+            "a project says otherwise."
+        ),
+    )
+    next_invoice_number = models.PositiveBigIntegerField(
+        _("next invoice number"),
+        default=10001,
+        help_text=_(
+            "Number given to the next finalized invoice or credit note. Numbers already "
+            "used are skipped."
+        ),
+    )
 
     class Meta:
         verbose_name = _("client")

@@ -1,0 +1,78 @@
+"""Shared admin pieces: client-owned lists, saving through the services, import/export."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+
+from accounting.exceptions import errors_to_text
+from accounting.services import record_save
+
+
+class ClientFromParentFormSet(BaseInlineFormSet):
+    """Inline rows belong to their parent's client; set it before the rows are validated, so
+    cross-client references are reported on the row instead of failing at save time."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if hasattr(form.instance, "client_id") and getattr(self.instance, "client_id", None):
+            form.instance.client_id = self.instance.client_id
+        return form
+
+
+class ClientOwnedInline(admin.TabularInline):
+    formset = ClientFromParentFormSet
+    exclude = ("client",)
+    extra = 0
+
+
+class ClientOwnedAdmin(admin.ModelAdmin):
+    """A list of one kind of client-owned record. Saves go through record_save(), so a saved
+    register is queued for transfer in the same transaction."""
+
+    list_filter = ("client",)
+    list_select_related = ("client",)
+    autocomplete_fields = ("client",)
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        record_save(record=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj in instances:
+            if hasattr(obj, "client_id") and not obj.client_id:
+                obj.client_id = form.instance.client_id
+            record_save(record=obj, by=request.user)
+        formset.save_m2m()
+
+
+class ImportExportClientOwnedAdmin(ImportExportModelAdmin, ClientOwnedAdmin):
+    """Adds CSV/XLSX import (needs add and change permission) and export (view permission)."""
+
+    formats = [CSV, XLSX]
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+def run_for_each(modeladmin, request, queryset, service, success_message) -> None:
+    """Call `service(obj)` per selected object; report successes and each refusal by name."""
+    from django.contrib import messages
+
+    done = 0
+    for obj in queryset:
+        try:
+            service(obj)
+        except ValidationError as error:
+            modeladmin.message_user(request, errors_to_text(error), messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, success_message % {"count": done}, messages.SUCCESS)

@@ -1,0 +1,117 @@
+"""The account plan: VAT codes, accounts and departments."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .base import ClientOwned, unique_per_client
+
+numeric_code_validator = RegexValidator(r"^\d+$", _("Use digits only."))
+
+
+class VatCode(ClientOwned):
+    """A VAT code of the client's accounting system, with the rate used in invoice totals."""
+
+    code = models.CharField(_("code"), max_length=10, validators=[numeric_code_validator])
+    name = models.CharField(_("name"), max_length=100)
+    rate = models.DecimalField(
+        _("rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Percentage, e.g. 25.00 for 25 %."),
+    )
+
+    label_field = "code"
+
+    class Meta:
+        verbose_name = _("VAT code")
+        verbose_name_plural = _("VAT codes")
+        ordering = ["client", "code"]
+        constraints = [
+            unique_per_client(
+                "vatcode",
+                "code",
+                message=_("code is already used by another VAT code of this client."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name} ({self.rate} %)"
+
+
+class Account(ClientOwned):
+    """An account of the client's account plan; must match the accounting system's plan."""
+
+    number = models.PositiveIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=200)
+    external_vat_code = models.CharField(
+        _("external VAT code"),
+        max_length=10,
+        blank=True,
+        validators=[numeric_code_validator],
+        help_text=_(
+            "The VAT code of this account in the accounting system (numeric). Invoices with "
+            "lines on an account without it cannot be transferred."
+        ),
+    )
+    vat_code = models.ForeignKey(
+        VatCode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("VAT code"),
+        help_text=_("The VAT rate used for invoice lines on this account."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["client", "number"]
+        constraints = [
+            unique_per_client(
+                "account",
+                "number",
+                message=_("number is already used by another account of this client."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Department(ClientOwned):
+    """A department (cost centre) of the client."""
+
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+    manager = models.ForeignKey(
+        "accounting.Employee",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_departments",
+        verbose_name=_("manager"),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    label_field = "code"
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["client", "code"]
+        constraints = [
+            unique_per_client(
+                "department",
+                "code",
+                message=_("code is already used by another department of this client."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

@@ -1,0 +1,25 @@
+"""Every write path of the accounting domain. Admin, commands and tasks call these."""
+
+from .invoices import (
+    invoice_credit,
+    invoice_finalize,
+    invoice_line_delete,
+    invoice_line_save,
+    invoice_save,
+)
+from .payments import expense_record, invoice_payment_status_refresh, payment_record
+from .records import TRANSFER_KINDS, record_save, transfer_kind_for
+
+__all__ = [
+    "TRANSFER_KINDS",
+    "expense_record",
+    "invoice_credit",
+    "invoice_finalize",
+    "invoice_line_delete",
+    "invoice_line_save",
+    "invoice_payment_status_refresh",
+    "invoice_save",
+    "payment_record",
+    "record_save",
+    "transfer_kind_for",
+]

@@ -1,0 +1,150 @@
+"""Invoice write paths: drafts and lines, finalize (the only way), credit notes."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounting.exceptions import CreditNoteRefused, InvoiceNotFinalizable, errors_to_text
+from accounting.models import Invoice, InvoiceLine
+from accounting.numbering import invoice_number_next, kid_for
+from accounting.pdf import invoice_pdf_bytes
+from integrations.outbox import Operation, TransferKind, transfer_enqueue
+
+
+@transaction.atomic
+def invoice_save(*, invoice: Invoice, by: AbstractBaseUser | None = None) -> Invoice:
+    """Validate and save a draft invoice (refused once finalized)."""
+    invoice.check_editable()
+    invoice.full_clean()
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_line_save(*, line: InvoiceLine) -> InvoiceLine:
+    """Validate, compute the amounts of and save one line of a draft invoice."""
+    line.invoice.check_editable()
+    if not line.client_id:
+        line.client_id = line.invoice.client_id
+    line.full_clean()
+    line.save()
+    return line
+
+
+@transaction.atomic
+def invoice_line_delete(*, line: InvoiceLine) -> None:
+    line.invoice.check_editable()
+    line.delete()
+
+
+def _lock(invoice: Invoice) -> None:
+    """Lock the row and reload it, so two finalizations of one invoice run one after another."""
+    list(Invoice.objects.select_for_update().filter(pk=invoice.pk).values_list("pk", flat=True))
+    invoice.refresh_from_db()
+
+
+def _check_finalizable(invoice: Invoice) -> list[InvoiceLine]:
+    if invoice.is_finalized:
+        raise InvoiceNotFinalizable(_("it is already finalized."), record=invoice, field="state")
+    lines = list(invoice.lines.select_related("account__vat_code").order_by("line_no"))
+    if not lines:
+        raise InvoiceNotFinalizable(_("it has no lines."), record=invoice)
+    for line in lines:
+        try:
+            line.full_clean()  # recomputes amounts at today's VAT rates and rechecks every rule
+        except ValidationError as error:
+            raise InvoiceNotFinalizable(errors_to_text(error), field="lines") from error
+    return lines
+
+
+def _check_credit_amount(credit_note: Invoice) -> None:
+    """A credit note is negative and credits at most what is left of its invoice."""
+    original = credit_note.credited_invoice
+    amount = credit_note.totals.amount_incl_vat
+    finalized_notes = original.credit_notes.filter(state=Invoice.State.FINALIZED)
+    already = sum((note.totals.amount_incl_vat for note in finalized_notes), Decimal("0.00"))
+    if amount >= 0:
+        raise CreditNoteRefused(_("its total must be negative."), record=credit_note, field="lines")
+    if original.totals.amount_incl_vat + already + amount < 0:
+        raise CreditNoteRefused(
+            _("it credits more than is left of %(invoice)s.") % {"invoice": original.label},
+            record=credit_note,
+            field="credited_invoice",
+        )
+
+
+@transaction.atomic
+def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None) -> Invoice:
+    """Number, lock and queue an invoice or credit note for transfer. The only way to finalize.
+
+    Gives the next free number when blank, a due date from the customer's payment terms and a KID
+    when blank, and a generated PDF unless one was uploaded. Raises AccountingError naming the
+    invoice (and line) and changes nothing when a rule fails.
+    """
+    _lock(invoice)
+    lines = _check_finalizable(invoice)
+    if invoice.is_credit_note:
+        _check_credit_amount(invoice)
+    invoice.full_clean()
+    invoice.number = invoice.number or invoice_number_next(client=invoice.client)
+    invoice.due_date = invoice.due_date or invoice.invoice_date + timedelta(
+        days=invoice.customer.payment_terms_days
+    )
+    invoice.kid = invoice.kid or kid_for(
+        customer_number=invoice.customer.number, invoice_number=invoice.number
+    )
+    for line in lines:
+        line.save()
+    invoice.state = Invoice.State.FINALIZED
+    invoice.finalized_at = timezone.now()
+    invoice.finalized_by = by
+    if not invoice.pdf:
+        invoice.pdf.save(
+            f"invoice-{invoice.number}.pdf", ContentFile(invoice_pdf_bytes(invoice)), save=False
+        )
+    invoice.save()
+    kind = TransferKind.CREDIT_NOTE if invoice.is_credit_note else TransferKind.INVOICE
+    transfer_enqueue(obj=invoice, kind=kind, operation=Operation.CREATE)
+    return invoice
+
+
+@transaction.atomic
+def invoice_credit(*, invoice: Invoice, by: AbstractBaseUser | None) -> Invoice:
+    """A draft credit note for a finalized invoice, with every line copied and negated."""
+    if invoice.is_credit_note:
+        raise CreditNoteRefused(_("a credit note cannot be credited."), record=invoice)
+    if not invoice.is_finalized:
+        raise CreditNoteRefused(_("only a finalized invoice can be credited."), record=invoice)
+    credit_note = Invoice(
+        client=invoice.client,
+        customer=invoice.customer,
+        project=invoice.project,
+        department=invoice.department,
+        currency_code=invoice.currency_code,
+        currency_rate=invoice.currency_rate,
+        your_reference=invoice.your_reference,
+        our_reference=invoice.our_reference,
+        description=_("Credit note for %(invoice)s") % {"invoice": invoice.label},
+        credited_invoice=invoice,
+    )
+    invoice_save(invoice=credit_note, by=by)
+    for line in invoice.lines.order_by("line_no"):
+        copy = InvoiceLine(
+            client=invoice.client,
+            invoice=credit_note,
+            line_no=line.line_no,
+            description=line.description,
+            product=line.product,
+            account=line.account,
+            quantity=-line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+        )
+        invoice_line_save(line=copy)
+    return credit_note

@@ -1,0 +1,361 @@
+"""The shape every connector has: BaseConnector, BaseExporter, BaseImporter.
+
+A connector is a registered `BaseConnector` subclass that maps transfer kinds to exporter and
+importer classes. The engine builds a `TransferContext` per attempt and calls
+`connector.run(transfer, context)`. Exporters and importers follow a fixed step order (see
+CONVENTIONS.md and ADDING_A_CONNECTOR.md); subclasses fill in hooks, never reorder the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models, transaction
+
+from .errors import Conflict, ConnectionMisconfigured, DataError
+from .links import external_link_bind, link_for_external_id, link_for_object, payload_hash
+from .models import Connection, Operation, Transfer
+
+SUCCEEDED = "succeeded"
+SKIPPED = "skipped"
+
+
+@dataclass
+class ConnectionTestResult:
+    ok: bool
+    message: str
+
+
+@dataclass
+class SecretField:
+    """One secret a connector needs (rendered as a write-only password input in the admin)."""
+
+    name: str
+    label: str
+    help_text: str = ""
+    required: bool = True
+
+
+@dataclass
+class ExportResult:
+    outcome: str  # SUCCEEDED or SKIPPED
+    external_id: str = ""
+    message: str = ""
+
+
+@dataclass
+class ImportReport:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_result(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["errors"] = data["errors"][:20]
+        return data
+
+
+class TransferContext:
+    """What one attempt knows and records: transfer, connection, API client, steps, exchange."""
+
+    def __init__(self, *, transfer: Transfer, connector: BaseConnector) -> None:
+        self.transfer = transfer
+        self.connection: Connection = transfer.connection
+        self.connector = connector
+        self.params: dict[str, Any] = dict(transfer.params or {})
+        self.steps: list[dict[str, Any]] = []
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The connector's API client for this connection, built once per attempt."""
+        if self._client is None:
+            self._client = self.connector.client_for(self.connection)
+        return self._client
+
+    @property
+    def has_client(self) -> bool:
+        return self._client is not None
+
+    def record_step(
+        self, step: str, *, action: str, obj: Any = None, external_id: str = "", detail: str = ""
+    ) -> None:
+        """Note one thing done in this attempt, e.g. ("customer", action="created",
+        external_id="123"). Shown on the attempt row in the admin."""
+        entry = {"step": step, "action": action}
+        if obj is not None:
+            entry["object"] = str(obj)[:100]
+        if external_id:
+            entry["external_id"] = str(external_id)
+        if detail:
+            entry["detail"] = detail[:300]
+        self.steps.append(entry)
+
+    def progress(self, *, done: int, total: int | None = None, **counts: int) -> None:
+        """Store progress on the transfer at once (outside any transaction) for the admin."""
+        result = {**(self.transfer.result or {}), "done": done, **counts}
+        if total is not None:
+            result["total"] = total
+        self.transfer.result = result
+        Transfer.objects.filter(pk=self.transfer.pk).update(result=result)
+
+
+class BaseConnector:
+    """One external system. Subclasses set the class attributes and implement `client_for` and
+    `test_connection`; the rest is shared."""
+
+    system: ClassVar[str] = ""
+    # Name of the settings dict {mode: base URL}, e.g. "POWEROFFICE_BASE_URLS".
+    base_urls_setting: ClassVar[str] = ""
+    exporters: ClassVar[Mapping[str, type[BaseExporter]]] = {}
+    importers: ClassVar[Mapping[str, type[BaseImporter]]] = {}
+    secret_fields: ClassVar[tuple[SecretField, ...]] = ()
+    # InlineModelAdmin classes for connector-owned settings models (one-to-one with Connection).
+    admin_inlines: ClassVar[tuple[type, ...]] = ()
+
+    def handles(self, kind: str) -> bool:
+        return kind in self.exporters or kind in self.importers
+
+    def base_url(self, connection: Connection) -> str:
+        urls = getattr(settings, self.base_urls_setting, None) or {}
+        url = urls.get(connection.mode, "")
+        if not url:
+            raise ConnectionMisconfigured(
+                f"{connection}: no base URL for mode {connection.mode!r} "
+                f"(settings.{self.base_urls_setting or '?'})."
+            )
+        return url.rstrip("/")
+
+    def require_secrets(self, connection: Connection) -> dict[str, str]:
+        """The connection's secrets; ConnectionMisconfigured naming any missing one."""
+        secrets = connection.secrets or {}
+        missing = [f.label for f in self.secret_fields if f.required and not secrets.get(f.name)]
+        if missing:
+            raise ConnectionMisconfigured(f"{connection}: missing {', '.join(map(str, missing))}.")
+        return secrets
+
+    def client_for(self, connection: Connection) -> Any:
+        """Build the API client (an ApiSession subclass) for this connection."""
+        raise NotImplementedError(f"{type(self).__name__} must implement client_for()")
+
+    def test_connection(self, connection: Connection) -> ConnectionTestResult:
+        """Check credentials and reachability with one cheap call. May raise IntegrationError."""
+        raise NotImplementedError(f"{type(self).__name__} must implement test_connection()")
+
+    def run(self, transfer: Transfer, context: TransferContext) -> ExportResult | ImportReport:
+        """Run the exporter or importer registered for the transfer's kind."""
+        if transfer.kind in self.exporters:
+            obj = transfer.object
+            if obj is None:
+                raise DataError(f"{transfer.describe_object()} no longer exists.")
+            exporter = self.exporters[transfer.kind](context)
+            return exporter.export(obj, operation=transfer.operation)
+        if transfer.kind in self.importers:
+            return self.importers[transfer.kind](context).run()
+        raise ConnectionMisconfigured(
+            f"{type(self).__name__} does not handle {transfer.get_kind_display()} transfers."
+        )
+
+
+class BaseExporter:
+    """Export one object. Fixed order (do not override `export`):
+
+    should_skip → ensure_dependencies → lock → build_payload → (unchanged? skip) →
+    create or update → bind → after_export
+    """
+
+    kind: ClassVar[str] = ""
+    # Exporters of objects that must exist remotely first; see dependency_objects().
+    dependencies: ClassVar[tuple[type[BaseExporter], ...]] = ()
+    # False for documents that cannot change once sent (vouchers): a bound object is skipped.
+    updatable: ClassVar[bool] = True
+
+    def __init__(self, context: TransferContext) -> None:
+        self.context = context
+        self.connection = context.connection
+
+    @property
+    def client(self) -> Any:
+        return self.context.client
+
+    # -- the template -------------------------------------------------------------------------
+    def export(self, obj: models.Model, *, operation: str = Operation.UPSERT) -> ExportResult:
+        reason = self.should_skip(obj)
+        if reason:
+            self.context.record_step(self.kind, action=SKIPPED, obj=obj, detail=reason)
+            return ExportResult(SKIPPED, message=reason)
+        self.ensure_dependencies(obj)
+        with transaction.atomic():
+            obj = self.lock(obj)
+            link = link_for_object(connection=self.connection, obj=obj)
+            if link and (operation == Operation.CREATE or not self.updatable):
+                return self._skip(obj, link.external_id, "already transferred")
+            payload = self.build_payload(obj)
+            digest = payload_hash(payload)
+            if link and link.content_hash == digest:
+                return self._skip(obj, link.external_id, "unchanged since the last transfer")
+            external_id, action = self._write(obj, payload, link)
+            self.bind(obj, external_id, digest)
+            self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
+            self.after_export(obj, external_id)
+        return ExportResult(SUCCEEDED, external_id=external_id)
+
+    def _skip(self, obj, external_id: str, reason: str) -> ExportResult:
+        self.context.record_step(
+            self.kind, action=SKIPPED, obj=obj, external_id=external_id, detail=reason
+        )
+        return ExportResult(SKIPPED, external_id=external_id, message=reason)
+
+    def _write(self, obj, payload, link) -> tuple[str, str]:
+        if link is None:
+            existing = self.find_existing(obj, payload)
+            if existing:
+                return str(self.update(existing, payload) or existing), "matched"
+            try:
+                return str(self.create(payload)), "created"
+            except Conflict as err:
+                return str(self.on_conflict(obj, payload, err)), "recovered"
+        return str(self.update(link.external_id, payload) or link.external_id), "updated"
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def object_date(self, obj: models.Model) -> date | None:
+        """The business date compared with Connection.enabled_since (None: always export)."""
+        return None
+
+    def should_skip(self, obj: models.Model) -> str:
+        """A reason not to export at all (empty string: go on)."""
+        since, day = self.connection.enabled_since, self.object_date(obj)
+        if since and day and day < since:
+            return f"dated {day}, before the connection was enabled ({since})"
+        return ""
+
+    def dependency_objects(self, obj: models.Model) -> Iterable[tuple[type[BaseExporter], Any]]:
+        """(exporter class, object) pairs to export first. Default: the attribute named after
+        each dependency's kind (InvoiceExporter → invoice.customer, invoice.project)."""
+        return [(dep, getattr(obj, dep.kind, None)) for dep in self.dependencies]
+
+    def ensure_dependencies(self, obj: models.Model) -> None:
+        for exporter_class, dependency in self.dependency_objects(obj):
+            if dependency is not None:
+                exporter_class(self.context).export(dependency, operation=Operation.UPSERT)
+
+    def lock(self, obj: models.Model) -> models.Model:
+        """Re-read the object with a row lock so two exports of it cannot interleave."""
+        return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+
+    def build_payload(self, obj: models.Model) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement build_payload()")
+
+    def find_existing(self, obj: models.Model, payload: dict[str, Any]) -> str | None:
+        """External id of a remote record that already is this object (e.g. same number)."""
+        return None
+
+    def create(self, payload: dict[str, Any]) -> str:
+        """Create remotely; return the external id."""
+        raise NotImplementedError(f"{type(self).__name__} must implement create()")
+
+    def update(self, external_id: str, payload: dict[str, Any]) -> str | None:
+        """Update remotely; return the (possibly new) external id or None to keep it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot update; set updatable = False")
+
+    def on_conflict(self, obj: models.Model, payload: dict[str, Any], error: Conflict) -> str:
+        """Create said "already exists": if it is our own idempotency reference, look the record
+        up and return its external id. Default: re-raise (a real conflict)."""
+        raise error
+
+    def bind(self, obj: models.Model, external_id: str, content_hash: str) -> None:
+        external_link_bind(
+            connection=self.connection, obj=obj, external_id=external_id, content_hash=content_hash
+        )
+
+    def after_export(self, obj: models.Model, external_id: str) -> None:
+        """Extra work after binding (attachments). Runs in the same transaction as bind."""
+
+
+class BaseImporter:
+    """Import records of one kind. Fixed order per record (do not override `run`):
+
+    fetch page → parse → is_up_to_date → match through ExternalLink (or `match`) →
+    create or update atomically → bind
+    """
+
+    kind: ClassVar[str] = ""
+    model: ClassVar[type[models.Model] | None] = None
+
+    def __init__(self, context: TransferContext) -> None:
+        self.context = context
+        self.connection = context.connection
+        self.params = context.params
+
+    @property
+    def client(self) -> Any:
+        return self.context.client
+
+    def run(self) -> ImportReport:
+        report = ImportReport()
+        for page in self.fetch_pages():
+            for raw in page:
+                report.fetched += 1
+                self._import_one(raw, report)
+            self.context.progress(done=report.fetched, **_counts(report))
+        return report
+
+    def _import_one(self, raw: Any, report: ImportReport) -> None:
+        try:
+            item = self.parse(raw)
+            external_id = str(self.external_id_of(item))
+            digest = payload_hash(raw)
+            link = link_for_external_id(
+                connection=self.connection, model=self.model, external_id=external_id
+            )
+            if self.is_up_to_date(item, link, digest):
+                report.skipped += 1
+                return
+            with transaction.atomic():
+                existing = link.object if link else self.match(item)
+                obj = self.update(existing, item) if existing else self.create(item)
+                external_link_bind(
+                    connection=self.connection, obj=obj, external_id=external_id,
+                    content_hash=digest,
+                )
+            report.created += existing is None
+            report.updated += existing is not None
+        except DataError as err:
+            report.failed += 1
+            report.errors.append(err.message)
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def fetch_pages(self) -> Iterable[list[Any]]:
+        """Yield pages of raw records from the API (uses self.client and self.params)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement fetch_pages()")
+
+    def parse(self, raw: Any) -> Any:
+        """Raw record → a small dataclass (mapping.parse_<entity>). Raise DataError if unusable."""
+        return raw
+
+    def external_id_of(self, item: Any) -> str:
+        return item["id"] if isinstance(item, dict) else item.external_id
+
+    def is_up_to_date(self, item: Any, link: Any, digest: str) -> bool:
+        return link is not None and link.content_hash == digest and link.object is not None
+
+    def match(self, item: Any) -> models.Model | None:
+        """An existing local object this record is, though not yet linked (e.g. by reference)."""
+        return None
+
+    def create(self, item: Any) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must implement create()")
+
+    def update(self, obj: models.Model, item: Any) -> models.Model:
+        raise NotImplementedError(f"{type(self).__name__} must implement update()")
+
+
+def _counts(report: ImportReport) -> dict[str, int]:
+    return {k: getattr(report, k) for k in ("created", "updated", "skipped", "failed")}

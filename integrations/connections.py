@@ -1,0 +1,83 @@
+"""Connection services: secrets, broken/fixed state and the connection test."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .base import ConnectionTestResult
+from .errors import ConnectionMisconfigured, IntegrationError
+from .http import redact
+from .models import Connection, Transfer, TransferStatus
+from .registry import get_connector
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def connection_secrets_update(*, connection: Connection, values: dict[str, str]) -> Connection:
+    """Set the secrets given with a value; blank values keep what is stored."""
+    changed = {name: value for name, value in values.items() if value}
+    if changed:
+        connection.secrets = {**(connection.secrets or {}), **changed}
+        connection.save(update_fields=["secrets", "updated_at"])
+    return connection
+
+
+@transaction.atomic
+def connection_mark_broken(*, connection: Connection, reason: str) -> Connection:
+    """The system rejected the credentials: stop sending until the connection is fixed."""
+    from . import notify
+
+    first_time = not Connection.objects.filter(
+        pk=connection.pk, broken_since__isnull=False
+    ).exists()
+    connection.broken_since = connection.broken_since or timezone.now()
+    connection.broken_reason = redact(reason, connection.secret_values())[:2000]
+    connection.save(update_fields=["broken_since", "broken_reason", "updated_at"])
+    logger.warning("Connection %s marked broken: %s", connection.pk, connection.broken_reason)
+    if first_time:
+        transaction.on_commit(lambda: notify.connection_broken_notify(connection=connection))
+    return connection
+
+
+@transaction.atomic
+def connection_mark_fixed(*, connection: Connection) -> int:
+    """Clear the broken flag and release the transfers that waited. Returns how many."""
+    from .outbox import transfer_schedule
+
+    connection.broken_since = None
+    connection.broken_reason = ""
+    connection.save(update_fields=["broken_since", "broken_reason", "updated_at"])
+    waiting = Transfer.objects.filter(connection=connection, status=TransferStatus.PENDING)
+    ids = list(waiting.values_list("pk", flat=True))
+    waiting.update(next_attempt_at=timezone.now(), queued_at=None)
+    for transfer_id in ids:
+        transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
+    return len(ids)
+
+
+def connection_test(*, connection: Connection) -> ConnectionTestResult:
+    """Ask the connector whether the credentials and the endpoint work; store the answer.
+    A passing test of a broken connection releases its waiting transfers."""
+    try:
+        result = get_connector(connection.system).test_connection(connection)
+    except (IntegrationError, ConnectionMisconfigured) as err:
+        result = ConnectionTestResult(False, str(err))
+    message = redact(result.message, connection.secret_values())[:2000]
+    result = ConnectionTestResult(result.ok, message)
+    with transaction.atomic():
+        connection.last_tested_at = timezone.now()
+        connection.last_test_ok = result.ok
+        connection.last_test_result = message
+        connection.save(update_fields=["last_tested_at", "last_test_ok", "last_test_result"])
+        if result.ok and connection.is_broken:
+            released = connection_mark_fixed(connection=connection)
+            result = ConnectionTestResult(
+                True, _("%(message)s %(count)d waiting transfers released.")
+                % {"message": message, "count": released},
+            )
+    return result

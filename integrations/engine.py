@@ -1,0 +1,333 @@
+"""The transfer engine: claim a transfer, run its connector, record the attempt, decide what next.
+
+One path for every connector:
+1. `transfer_process(transfer_id)` claims the row (pending → running) so no other worker runs it:
+   `select_for_update(skip_locked=True)` where the database supports it (PostgreSQL), otherwise
+   an atomic conditional UPDATE (SQLite).
+2. The `TransferAttempt` is written (and committed) before the connector runs.
+3. The connector runs outside any engine transaction; its own atomic blocks hold domain writes.
+4. The outcome is saved afterwards: succeeded/skipped, retry with backoff (TransientError),
+   failed (PermanentError, DataError, ConnectionMisconfigured, unexpected), or waiting on a
+   broken connection (AuthError). Failures are e-mailed through `notify`, one mail per burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import traceback
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import notify
+from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
+from .connections import connection_mark_broken
+from .errors import AuthError, ConnectionMisconfigured, DataError, PermanentError, TransientError
+from .http import excerpt, redact
+from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
+from .registry import get_connector
+from .selectors import transfers_due, transfers_stale_running
+
+logger = logging.getLogger(__name__)
+
+ERROR_LENGTH = 2000
+_random = secrets.SystemRandom()
+
+
+# ---------------------------------------------------------------------------------------------
+# Claim
+# ---------------------------------------------------------------------------------------------
+def _claimable(transfer_id: int, now: datetime):
+    return Transfer.objects.filter(
+        pk=transfer_id,
+        status=TransferStatus.PENDING,
+        next_attempt_at__lte=now,
+        connection__enabled=True,
+        connection__broken_since__isnull=True,
+    )
+
+
+def transfer_claim(transfer_id: int) -> Transfer | None:
+    """Move one due pending transfer to running; None if another worker has it or it is not due."""
+    now = timezone.now()
+    changes = dict(
+        status=TransferStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
+    )
+    if db_connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            locked = _claimable(transfer_id, now).select_for_update(skip_locked=True, of=("self",))
+            if not list(locked.values_list("pk", flat=True)):
+                return None  # another worker holds it, or it is not due
+            Transfer.objects.filter(pk=transfer_id).update(**changes)
+    elif not _claimable(transfer_id, now).update(**changes):
+        return None
+    return Transfer.objects.select_related("connection", "client").get(pk=transfer_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Process
+# ---------------------------------------------------------------------------------------------
+def transfer_process(transfer_id: int) -> str | None:
+    """Run one transfer if it is due and nobody else runs it. Returns the new status or None."""
+    transfer = transfer_claim(transfer_id)
+    if transfer is None:
+        return None
+    attempt = TransferAttempt.objects.create(
+        transfer=transfer, number=transfer.attempt_set.count() + 1, started_at=timezone.now()
+    )
+    started = time.monotonic()
+    context = None
+    try:
+        connector = get_connector(transfer.connection.system)
+        context = TransferContext(transfer=transfer, connector=connector)
+        result = context.connector.run(transfer, context)
+    except Exception as err:  # noqa: BLE001 - every failure must leave a record
+        _on_error(transfer, attempt, err)
+    else:
+        _on_result(transfer, attempt, result)
+    finally:
+        _attempt_finish(attempt, context, started)
+    return transfer.status
+
+
+def _attempt_finish(attempt: TransferAttempt, context, started: float) -> None:
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    if context is not None:
+        attempt.steps = context.steps
+        exchange = getattr(context._client, "last_exchange", None) if context.has_client else None
+        if exchange:
+            attempt.http_status = attempt.http_status or exchange.get("status")
+            attempt.request_summary = attempt.request_summary or exchange.get("request", "")
+            attempt.response_summary = attempt.response_summary or exchange.get("response", "")
+    attempt.save()
+
+
+def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
+    transfer.finished_at = timezone.now()
+    if isinstance(result, ImportReport):
+        transfer.result = {**(transfer.result or {}), **result.as_result()}
+        if result.failed:
+            _fail(transfer, attempt, _import_failure_text(result), AttemptOutcome.FAILED)
+            return
+        transfer.status = TransferStatus.SUCCEEDED
+    elif isinstance(result, ExportResult):
+        transfer.status = (
+            TransferStatus.SUCCEEDED if result.outcome == SUCCEEDED else TransferStatus.SKIPPED
+        )
+        transfer.external_id = result.external_id or transfer.external_id
+        transfer.result = {**(transfer.result or {}), "message": result.message}
+    else:
+        text = f"Unexpected error: the connector returned {type(result).__name__}, not a result."
+        _fail(transfer, attempt, text, AttemptOutcome.ERROR)
+        return
+    transfer.last_error = ""
+    transfer.save()
+    attempt.outcome = transfer.status
+
+
+def _import_failure_text(report: ImportReport) -> str:
+    head = f"{report.failed} of {report.fetched} records could not be imported"
+    return "\n".join([head, *report.errors[:10]])
+
+
+def _on_error(transfer: Transfer, attempt: TransferAttempt, err: Exception) -> None:
+    secrets_ = transfer.connection.secret_values()
+    attempt.http_status = getattr(err, "status_code", None)
+    attempt.response_summary = excerpt(getattr(err, "response_excerpt", ""), secrets_)
+    if isinstance(err, AuthError):
+        _wait_for_connection(transfer, attempt, redact(str(err), secrets_))
+    elif isinstance(err, TransientError):
+        _retry_or_fail(transfer, attempt, err, redact(str(err), secrets_))
+    elif isinstance(err, PermanentError | DataError):
+        _fail(transfer, attempt, redact(str(err), secrets_), AttemptOutcome.FAILED)
+    elif isinstance(err, ConnectionMisconfigured):
+        text = redact(f"The connection is not configured correctly: {err}", secrets_)
+        _fail(transfer, attempt, text, AttemptOutcome.FAILED)
+    else:
+        _fail(transfer, attempt, _unexpected(transfer, err, secrets_), AttemptOutcome.ERROR)
+
+
+def _unexpected(transfer: Transfer, err: Exception, secrets_: list[str]) -> str:
+    summary = redact(f"Unexpected error {type(err).__name__}: {err}", secrets_)
+    trace = redact("".join(traceback.format_exception(err)), secrets_)
+    logger.error("Transfer %s failed unexpectedly: %s\n%s", transfer.pk, summary, trace)
+    return summary
+
+
+def _fail(transfer: Transfer, attempt: TransferAttempt, text: str, outcome: str) -> None:
+    transfer.status = TransferStatus.FAILED
+    transfer.finished_at = timezone.now()
+    transfer.last_error = text[:ERROR_LENGTH]
+    transfer.save()
+    attempt.outcome = outcome
+    attempt.error = text[:ERROR_LENGTH]
+    logger.warning("Transfer %s (%s) failed: %s", transfer.pk, transfer.describe_object(), text)
+    notify.failures_notify(connection=transfer.connection)
+
+
+def _retry_or_fail(transfer, attempt, err: TransientError, text: str) -> None:
+    if transfer.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS:
+        _fail(transfer, attempt, f"Gave up after {transfer.attempts} attempts: {text}",
+              AttemptOutcome.FAILED)
+        return
+    delay = backoff_delay(transfer.attempts, getattr(err, "retry_after", None))
+    transfer.status = TransferStatus.PENDING
+    transfer.next_attempt_at = timezone.now() + timedelta(seconds=delay)
+    transfer.queued_at = None
+    transfer.last_error = text[:ERROR_LENGTH]
+    transfer.save()
+    attempt.outcome = AttemptOutcome.RETRY
+    attempt.error = f"{text[:ERROR_LENGTH]} (retry in {delay:.0f} s)"
+
+
+def backoff_delay(attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before the next try: exponential from INTEGRATIONS_BACKOFF_BASE, capped at
+    INTEGRATIONS_BACKOFF_CAP, with jitter (between half and all of it); never earlier than the
+    server's Retry-After."""
+    base, cap = settings.INTEGRATIONS_BACKOFF_BASE, settings.INTEGRATIONS_BACKOFF_CAP
+    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
+    delay = _random.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def _wait_for_connection(transfer: Transfer, attempt: TransferAttempt, text: str) -> None:
+    """Credentials rejected: the connection is broken; the transfer waits without using up
+    an attempt until someone fixes the connection and tests it."""
+    transfer.status = TransferStatus.PENDING
+    transfer.attempts = max(0, transfer.attempts - 1)
+    transfer.queued_at = None
+    transfer.last_error = text[:ERROR_LENGTH]
+    transfer.save()
+    attempt.outcome = AttemptOutcome.AUTH_FAILED
+    attempt.error = text[:ERROR_LENGTH]
+    connection_mark_broken(connection=transfer.connection, reason=text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sweep
+# ---------------------------------------------------------------------------------------------
+def transfers_reap_stale(*, now: datetime | None = None) -> int:
+    """Running transfers whose worker died: back to pending (or failed when out of attempts)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INTEGRATIONS_RUNNING_TIMEOUT)
+    count = 0
+    for transfer in transfers_stale_running(cutoff=cutoff):
+        text = f"The worker stopped before finishing (running since {transfer.started_at})."
+        TransferAttempt.objects.filter(transfer=transfer, outcome=AttemptOutcome.RUNNING).update(
+            outcome=AttemptOutcome.ERROR, error=text
+        )
+        updated = Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.RUNNING)
+        if transfer.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS:
+            updated.update(status=TransferStatus.FAILED, finished_at=now, last_error=text)
+            notify.failures_notify(connection=transfer.connection)
+        else:
+            updated.update(
+                status=TransferStatus.PENDING, next_attempt_at=now, queued_at=None, last_error=text
+            )
+        count += 1
+    return count
+
+
+def transfers_sweep(*, limit: int = 500) -> dict[str, int]:
+    """Every minute: reap dead runs, hand due pending transfers to the queue, send collected
+    failure e-mails. Transfers already handed over recently are left to their task."""
+    from .outbox import transfer_schedule
+
+    now = timezone.now()
+    reaped = transfers_reap_stale(now=now)
+    due = list(transfers_due(now=now).values_list("pk", flat=True)[:limit])
+    for transfer_id in due:
+        transfer_schedule(transfer_id)
+    mails = notify.failures_notify_collected()
+    return {"reaped": reaped, "queued": len(due), "mails": mails}
+
+
+def transfers_process_due(*, limit: int = 500) -> dict[str, int]:
+    """Run due transfers in this process, one after another (management command, debugging)."""
+    now = timezone.now()
+    reaped = transfers_reap_stale(now=now)
+    ids = list(transfers_due(now=now, include_queued=True).values_list("pk", flat=True)[:limit])
+    counts: dict[str, int] = {"reaped": reaped}
+    for transfer_id in ids:
+        status = transfer_process(transfer_id) or "not claimed"
+        counts[status] = counts.get(status, 0) + 1
+    notify.failures_notify_collected()
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-queue and cancel (admin actions, requeue_failed command)
+# ---------------------------------------------------------------------------------------------
+class TransferNotAllowed(Exception):
+    """The transfer is in a state that does not allow this action; the message says why."""
+
+
+@transaction.atomic
+def transfer_requeue(*, transfer: Transfer, by=None) -> Transfer:
+    """Send a finished transfer again (after the data was fixed). If a pending transfer of the
+    same object already waits, that one is returned and this one stays as it is."""
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if not transfer.is_final:
+        raise TransferNotAllowed(
+            f"{transfer.describe_object()} is {transfer.status}, not finished."
+        )
+    if transfer.object_id is not None:
+        waiting = Transfer.objects.filter(
+            connection_id=transfer.connection_id,
+            kind=transfer.kind,
+            content_type_id=transfer.content_type_id,
+            object_id=transfer.object_id,
+            status=TransferStatus.PENDING,
+        ).first()
+        if waiting is not None:
+            return waiting
+    transfer.status = TransferStatus.PENDING
+    transfer.attempts = 0
+    transfer.next_attempt_at = timezone.now()
+    transfer.finished_at = transfer.queued_at = transfer.notified_at = None
+    transfer.save()
+    logger.info("Transfer %s re-queued by %s", transfer.pk, by or "system")
+    _schedule_on_commit(transfer.pk)
+    return transfer
+
+
+@transaction.atomic
+def transfer_cancel(*, transfer: Transfer, by=None) -> Transfer:
+    """Give up on a pending or failed transfer: it will not run unless re-queued."""
+    transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if transfer.status not in {TransferStatus.PENDING, TransferStatus.FAILED}:
+        raise TransferNotAllowed(
+            f"{transfer.describe_object()} is {transfer.status}; only pending or failed "
+            "transfers can be cancelled."
+        )
+    transfer.status = TransferStatus.CANCELLED
+    transfer.finished_at = timezone.now()
+    transfer.save(update_fields=["status", "finished_at"])
+    logger.info("Transfer %s cancelled by %s", transfer.pk, by or "system")
+    return transfer
+
+
+def transfers_requeue_failed(*, client=None, kind: str | None = None, by=None) -> int:
+    """Re-queue every failed transfer (optionally of one client and/or kind). Returns how many."""
+    failed = Transfer.objects.filter(status=TransferStatus.FAILED)
+    if client is not None:
+        failed = failed.filter(client=client)
+    if kind:
+        failed = failed.filter(kind=kind)
+    count = 0
+    for transfer in failed.order_by("pk").iterator():
+        if transfer_requeue(transfer=transfer, by=by).pk == transfer.pk:
+            count += 1
+    return count
+
+
+def _schedule_on_commit(transfer_id: int) -> None:
+    from .outbox import transfer_schedule
+
+    transaction.on_commit(lambda: transfer_schedule(transfer_id))

@@ -1,0 +1,127 @@
+"""The transactional outbox: the only integrations API that `accounting` and `pos` call.
+
+A domain service calls `transfer_enqueue()` inside its own transaction. The Transfer rows commit
+or roll back with the domain change; only after commit is the work handed to Django-Q2. If that
+hand-off is lost (queue down, worker crash), the sweep in `engine.transfers_sweep()` finds the
+pending row within a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from .models import Connection, Operation, Transfer, TransferKind, TransferStatus
+from .registry import connector_or_none
+
+__all__ = ["Operation", "TransferKind", "transfer_enqueue", "transfer_schedule"]
+
+logger = logging.getLogger(__name__)
+
+PROCESS_TASK = "integrations.tasks.transfer_process_task"
+
+
+def _client_of(obj: models.Model, connection: Connection | None):
+    from accounting.models import Client
+
+    if connection is not None:
+        return connection.client
+    if isinstance(obj, Client):
+        return obj
+    client = getattr(obj, "client", None)
+    if client is None:
+        raise ValueError(f"{type(obj).__name__} {obj.pk} has no client to transfer for.")
+    return client
+
+
+def _connections_for(client, connection: Connection | None, kind: str) -> list[Connection]:
+    candidates = [connection] if connection is not None else Connection.objects.filter(
+        client=client, enabled=True
+    )
+    result = []
+    for candidate in candidates:
+        connector = connector_or_none(candidate.system)
+        if candidate.enabled and connector is not None and connector.handles(kind):
+            result.append(candidate)
+    return result
+
+
+@transaction.atomic
+def transfer_enqueue(
+    *,
+    obj: models.Model,
+    kind: str,
+    operation: str = Operation.UPSERT,
+    connection: Connection | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[Transfer]:
+    """Queue `obj` for every enabled connection of its client whose connector handles `kind`.
+
+    Runs in the caller's transaction. A pending transfer of the same object, kind and connection
+    is reused (its params updated) instead of creating a second one. Returns the transfers (an
+    empty list when no connection wants this kind). Processing starts after commit.
+    """
+    client = _client_of(obj, connection)
+    content_type = ContentType.objects.get_for_model(obj)
+    transfers, created = [], []
+    for conn in _connections_for(client, connection, kind):
+        transfer, is_new = _transfer_coalesce_or_create(
+            connection=conn,
+            client=client,
+            content_type=content_type,
+            obj=obj,
+            kind=kind,
+            operation=operation,
+            params=params or {},
+        )
+        transfers.append(transfer)
+        if is_new:
+            created.append(transfer.pk)
+    for transfer_id in created:
+        transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
+    return transfers
+
+
+def _transfer_coalesce_or_create(
+    *, connection, client, content_type, obj, kind, operation, params
+) -> tuple[Transfer, bool]:
+    lookup = dict(
+        connection=connection,
+        kind=kind,
+        content_type=content_type,
+        object_id=obj.pk,
+        status=TransferStatus.PENDING,
+    )
+    existing = Transfer.objects.select_for_update().filter(**lookup).first()
+    if existing is None:
+        try:
+            with transaction.atomic():  # savepoint: a concurrent insert must not spoil the caller
+                return Transfer.objects.create(
+                    client=client,
+                    operation=operation,
+                    object_repr=str(obj)[:200],
+                    object_number=str(getattr(obj, "number", "") or "")[:64],
+                    params=params,
+                    **lookup,
+                ), True
+        except IntegrityError:
+            existing = Transfer.objects.select_for_update().get(**lookup)
+    if params and existing.params != {**existing.params, **params}:
+        existing.params = {**existing.params, **params}
+        existing.save(update_fields=["params"])
+    return existing, False
+
+
+def transfer_schedule(transfer_id: int) -> None:
+    """Hand one transfer to the task queue. Never raises: the sweep is the safety net."""
+    from django_q.tasks import async_task
+
+    Transfer.objects.filter(pk=transfer_id).update(queued_at=timezone.now())
+    try:
+        async_task(PROCESS_TASK, transfer_id, group="transfers")
+    except Exception:  # noqa: BLE001 - a queue outage must not break the committed request
+        logger.exception("Could not queue transfer %s; the sweep will pick it up", transfer_id)

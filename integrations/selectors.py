@@ -1,0 +1,63 @@
+"""Read paths shared by the engine, the admin and the commands."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from .models import Transfer, TransferStatus
+
+# The sweep leaves a transfer to the task it was handed to for this long before re-queueing it.
+QUEUE_GRACE = timedelta(minutes=2)
+
+
+def transfers_due(*, now: datetime | None = None, include_queued: bool = False) -> QuerySet:
+    """Pending transfers whose time has come, on enabled connections that are not broken,
+    oldest first. Unless `include_queued`, skip those handed to the queue moments ago."""
+    now = now or timezone.now()
+    qs = Transfer.objects.filter(
+        status=TransferStatus.PENDING,
+        next_attempt_at__lte=now,
+        connection__enabled=True,
+        connection__broken_since__isnull=True,
+    )
+    if not include_queued:
+        qs = qs.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUE_GRACE))
+    return qs.order_by("next_attempt_at", "pk")
+
+
+def transfers_stale_running(*, cutoff: datetime) -> QuerySet:
+    return Transfer.objects.filter(
+        status=TransferStatus.RUNNING, started_at__lt=cutoff
+    ).select_related("connection")
+
+
+def transfers_overview(*, now: datetime | None = None) -> list[dict]:
+    """Per client with transfers in the last 30 days or still pending: counts by status for the
+    last 24 hours and 30 days (in TransferStatus order), and the oldest pending transfer."""
+    now = now or timezone.now()
+    day, month = now - timedelta(hours=24), now - timedelta(days=30)
+    counts = {}
+    for status in TransferStatus.values:
+        counts[f"day_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=day))
+        counts[f"month_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=month))
+    rows = (
+        Transfer.objects.filter(Q(created_at__gte=month) | Q(status=TransferStatus.PENDING))
+        .values("client_id", "client__name")
+        .annotate(
+            oldest_pending=Min("created_at", filter=Q(status=TransferStatus.PENDING)), **counts
+        )
+        .order_by("client__name")
+    )
+    return [
+        {
+            "client_id": row["client_id"],
+            "client": row["client__name"],
+            "day": [row[f"day_{s}"] for s in TransferStatus.values],
+            "month": [row[f"month_{s}"] for s in TransferStatus.values],
+            "oldest_pending": row["oldest_pending"],
+        }
+        for row in rows
+    ]

@@ -1,0 +1,69 @@
+"""Factories for the integrations app (connections, transfers, attempts, links)."""
+
+import factory
+from django.contrib.contenttypes.models import ContentType
+
+from accounting.models import Client
+from integrations.models import (
+    Connection,
+    ExternalLink,
+    Mode,
+    System,
+    Transfer,
+    TransferAttempt,
+    TransferKind,
+)
+
+TEST_CLIENT_KEY = "ck-secret-0123456789abcdef"
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+        django_get_or_create = ("organization_number",)
+
+    name = factory.Sequence(lambda n: f"Client {n} AS")
+    organization_number = factory.Sequence(lambda n: f"{910000000 + n}")
+
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Connection
+
+    client = factory.SubFactory(ClientFactory)
+    system = System.POWEROFFICE
+    mode = Mode.SANDBOX
+    enabled = True
+    error_recipients = "errors@example.com"
+    secrets = factory.LazyFunction(lambda: {"client_key": TEST_CLIENT_KEY})
+
+
+class TransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transfer
+
+    connection = factory.SubFactory(ConnectionFactory)
+    client = factory.SelfAttribute("connection.client")
+    kind = TransferKind.CUSTOMER
+    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Client))
+    object_id = factory.SelfAttribute("client.pk")
+    object_repr = factory.LazyAttribute(lambda t: str(t.client))
+    object_number = factory.LazyAttribute(lambda t: t.client.organization_number)
+
+
+class TransferAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TransferAttempt
+
+    transfer = factory.SubFactory(TransferFactory)
+    number = 1
+
+
+class ExternalLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExternalLink
+
+    connection = factory.SubFactory(ConnectionFactory)
+    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Client))
+    object_id = factory.SelfAttribute("connection.client.pk")
+    external_id = factory.Sequence(lambda n: str(5000 + n))
