@@ -141,6 +141,17 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
             **kwargs,
         )
 
+    @classmethod
+    def for_connection(cls, connection, **kwargs: Any) -> PowerOfficeClient:
+        """The client for a Connection: its mode, its encrypted client key, its client's name."""
+        client_key = str((connection.secrets or {}).get("client_key") or "")
+        return cls.from_settings(
+            client_key=client_key,
+            mode=connection.mode,
+            client_name=kwargs.pop("client_name", None) or connection.client.name,
+            **kwargs,
+        )
+
     def secrets(self) -> tuple[str, ...]:
         c = self.credentials
         return (c.application_key, c.client_key, c.subscription_key, self._token_value)
