@@ -13,17 +13,9 @@ from integrations.models import (
     TransferAttempt,
     TransferKind,
 )
+from tests.factories.accounting import ClientFactory
 
 TEST_CLIENT_KEY = "ck-secret-0123456789abcdef"
-
-
-class ClientFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Client
-        django_get_or_create = ("organization_number",)
-
-    name = factory.Sequence(lambda n: f"Client {n} AS")
-    organization_number = factory.Sequence(lambda n: f"{910000000 + n}")
 
 
 class ConnectionFactory(factory.django.DjangoModelFactory):
