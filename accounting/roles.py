@@ -31,12 +31,16 @@ ROLES: dict[str, tuple[str, ...]] = {
         "integrations.view_*",
         "integrations.add_connection",
         "integrations.change_connection",
+        "poweroffice.*",
+        "azets.*",
         "pos.*",
     ),
     ACCOUNTANTS: (
         "accounting.view_*",
         "integrations.view_*",
         "integrations.retransfer_transfer",
+        "poweroffice.view_*",
+        "azets.view_*",
         "pos.view_*",
     ),
 }

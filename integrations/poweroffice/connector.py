@@ -14,7 +14,9 @@ from integrations import errors
 from integrations.base import BaseConnector, ConnectionTestResult, SecretField
 from integrations.models import Connection, System, TransferKind
 
+from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .models import PowerOfficeSettings
 from .types import ClientIntegrationInformation
 
 # Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
@@ -52,6 +54,14 @@ class PowerOfficeConnector(BaseConnector):
             ),
         ),
     )
+
+    admin_inlines = (PowerOfficeSettingsInline,)
+
+    @staticmethod
+    def settings_for(connection: Connection) -> PowerOfficeSettings:
+        """The connection's PowerOffice settings; defaults are stored on first use."""
+        settings_row, _created = PowerOfficeSettings.objects.get_or_create(connection=connection)
+        return settings_row
 
     def client_for(self, connection: Connection) -> PowerOfficeClient:
         return PowerOfficeClient.for_connection(connection)
