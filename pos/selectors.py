@@ -43,3 +43,10 @@ def pos_settings_enabled(*, client: Client | None = None) -> QuerySet[PosSetting
     if client is not None:
         settings = settings.filter(client=client)
     return settings.select_related("client")
+
+
+def pos_connection(*, client: Client):
+    """The client's PowerOffice Go connection (where POS sales go), or None."""
+    from integrations.models import Connection, System
+
+    return Connection.objects.filter(client=client, system=System.POWEROFFICE).first()
