@@ -82,8 +82,8 @@ def _gratuity_line(sale: PosSale, settings: PosSettings) -> list[Dto]:
         return []
     if not settings.gratuity_product_id:
         raise DataError(
-            f"{sale.label}: gratuity {sale.gratuity_amount} but no gratuity product id "
-            "(POS settings, “gratuity product id”).",
+            f"{sale.label}: gratuity {round_money(sale.gratuity_amount)} but no gratuity "
+            "product id (POS settings, “gratuity product id”).",
             record=sale.label,
             field="gratuity_product_id",
         )
