@@ -43,8 +43,8 @@ def _setup_django(use_database_url: bool) -> None:
 def _client_world(books, index: int, sales: int, client_key: str):
     from accounting.models import Client, Customer
     from integrations.models import Connection, System
-    from pos.models import PosSaleLine, PosSettings
     from pos.models import PosSale as Sale
+    from pos.models import PosSaleLine, PosSettings
 
     client = Client.objects.create(name=f"Bench {index} AS", organization_number=f"97{index:07d}")
     Connection.objects.create(client=client, system=System.POWEROFFICE, mode="sandbox",

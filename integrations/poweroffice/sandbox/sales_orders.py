@@ -16,8 +16,9 @@ import itertools
 import uuid
 from collections.abc import Callable
 
-from integrations.sandbox.problems import NotEmulated, Problem, json_response
 from werkzeug.wrappers import Response
+
+from integrations.sandbox.problems import NotEmulated, Problem, json_response
 
 from .books import Books
 from .handlers import Call, answer, paged
