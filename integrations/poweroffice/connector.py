@@ -17,6 +17,7 @@ from integrations.models import Connection, System, TransferKind
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
 from .models import PowerOfficeSettings
+from .pos import PosBatchExporter
 from .types import ClientIntegrationInformation
 
 # Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
@@ -44,6 +45,8 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
 class PowerOfficeConnector(BaseConnector):
     system = System.POWEROFFICE
     base_urls_setting = "POWEROFFICE_BASE_URLS"
+    # POS_BATCH works through many sales and returns counts, so it runs like an import.
+    importers = {TransferKind.POS_BATCH: PosBatchExporter}
     secret_fields = (
         SecretField(
             "client_key",
