@@ -12,10 +12,8 @@ passes its intended run time (`intended_at`) so a late run still picks the right
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
-
 from accounting.models import Client
+from integrations.schedules import schedule_provider, schedules_upsert
 
 from .models import PosSettings
 from .selectors import pos_settings_enabled
@@ -46,39 +44,15 @@ def _wanted(pos_settings: PosSettings) -> dict:
     }
 
 
-@transaction.atomic
+@schedule_provider
 def pos_schedules_sync(*, client: Client | None = None) -> dict[str, list[str]]:
     """Create, update or delete POS schedules so they match the settings (of one client, or all).
     Returns the schedule names created, updated, deleted and unchanged."""
-    from django_q.models import Schedule
-
-    report: dict[str, list[str]] = {"created": [], "updated": [], "deleted": [], "unchanged": []}
-    enabled = pos_settings_enabled(client=client)
-    wanted = {pos_schedule_name(s.client_id): _wanted(s) for s in enabled}
-    existing = Schedule.objects.filter(name__startswith=PREFIX)
-    if client is not None:
-        existing = existing.filter(name=pos_schedule_name(client))
-    for row in existing:
-        if row.name not in wanted:
-            row.delete()
-            report["deleted"].append(row.name)
-    for name, values in wanted.items():
-        row = Schedule.objects.filter(name=name).first()
-        if row is None:
-            Schedule.objects.create(name=name, next_run=_next_run(values["cron"]), **values)
-            report["created"].append(name)
-        elif any(getattr(row, key) != value for key, value in values.items()):
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.next_run = _next_run(values["cron"])
-            row.save()
-            report["updated"].append(name)
-        else:
-            report["unchanged"].append(name)
-    return report
-
-
-def _next_run(cron: str):
-    from croniter import croniter
-
-    return croniter(cron, timezone.localtime()).get_next(type(timezone.localtime()))
+    wanted = {
+        pos_schedule_name(s.client_id): _wanted(s) for s in pos_settings_enabled(client=client)
+    }
+    return schedules_upsert(
+        wanted=wanted,
+        prune_prefix=PREFIX,
+        prune_only=None if client is None else {pos_schedule_name(client)},
+    )

@@ -40,3 +40,17 @@ def test_every_schedule_points_at_an_importable_task():
 def test_command_reports_what_it_did(capsys):
     call_command("integrations_schedules_sync")
     assert "created: integrations.transfers_sweep" in capsys.readouterr().out
+
+
+def test_sync_all_includes_the_per_client_pos_schedules():
+    from integrations.schedules import schedules_sync_all
+    from tests.factories.pos import PosSettingsFactory
+
+    pos_settings = PosSettingsFactory()
+
+    report = schedules_sync_all()
+
+    name = f"pos.nightly_batch.client_{pos_settings.client_id}"
+    assert name in report["created"] + report["unchanged"]
+    assert Schedule.objects.filter(name="integrations.transfers_sweep").exists()
+    assert Schedule.objects.get(name=name).cron.endswith("* * *")
