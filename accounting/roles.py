@@ -32,12 +32,16 @@ ROLES: dict[str, tuple[str, ...]] = {
         "integrations.add_connection",
         "integrations.change_connection",
         "pos.*",
+        "api.view_apitoken",
+        "api.add_apitoken",
+        "api.change_apitoken",
     ),
     ACCOUNTANTS: (
         "accounting.view_*",
         "integrations.view_*",
         "integrations.retransfer_transfer",
         "pos.view_*",
+        "api.view_apitoken",
     ),
 }
 

@@ -83,7 +83,7 @@ def saved_or_problem(save: Callable, *, prefix: tuple = (), rename=None):
 def register_upsert(
     *, spec: RegisterSpec, client, key, payload: Schema
 ) -> tuple[models.Model, bool]:
-    """Create or update the client's record `key` from the fields sent. Returns (record, created)."""
+    """Create or update the client's record `key` from the fields sent; (record, created)."""
     data = payload.model_dump(exclude_unset=True)
     nested = {name: data.pop(name) for name in list(data) if name in spec.nested}
     record = spec.model.objects.filter(client=client, **{spec.key_field: key}).first()

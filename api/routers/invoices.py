@@ -105,7 +105,7 @@ def invoice_list(request, params: Query[PageQuery], filters: Query[InvoiceFilter
         queryset = queryset.filter(state=filters.state)
     if filters.customer_number is not None:
         queryset = queryset.filter(customer__number=filters.customer_number)
-    return page(queryset.order_by("-pk"), params, InvoiceOut)
+    return page(queryset.order_by("-pk"), params)
 
 
 @router.get(

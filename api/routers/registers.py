@@ -19,6 +19,7 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
     key_type, key_name = spec.key_type, spec.key_field
     item_path = "/{" + key_name + "}"
     noun = spec.model._meta.verbose_name
+    key_param = Path(..., alias=key_name)  # shown as {number} or {code} in the document
 
     def get_record(request, key):
         return record_of_client_or_404(
@@ -36,7 +37,7 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
         openapi_extra={"responses": {422: {"description": "Validation problem", **PROBLEM}}},
     )
     @api_write
-    def upsert(request, payload: spec.schema_in, key: key_type = Path(..., alias=key_name)):
+    def upsert(request, payload: spec.schema_in, key: key_type = key_param):
         record, created = register_upsert(
             spec=spec, client=request.auth.client, key=key, payload=payload
         )
@@ -44,7 +45,7 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
         return respond(spec.schema_out.from_orm(record), status=201 if created else 200)
 
     @router.get(item_path, response=spec.schema_out, operation_id=f"{spec.path}_get")
-    def detail(request, key: key_type = Path(..., alias=key_name)):
+    def detail(request, key: key_type = key_param):
         return get_record(request, key)
 
     @router.get("", response=Page[spec.schema_out], operation_id=f"{spec.path}_list")
@@ -52,7 +53,7 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
         queryset = spec.model.objects.filter(client=request.auth.client).select_related(
             *spec.select_related
         )
-        return page(queryset.order_by(spec.key_field), params, spec.schema_out)
+        return page(queryset.order_by(spec.key_field), params)
 
     @router.get(
         item_path + "/transfers",
@@ -60,7 +61,7 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
         operation_id=f"{spec.path}_transfers",
         summary=f"Transfer status of a {noun}",
     )
-    def transfers(request, key: key_type = Path(..., alias=key_name)):
+    def transfers(request, key: key_type = key_param):
         return transfer_status_of(record=get_record(request, key))
 
     return router

@@ -25,4 +25,4 @@ def transfer_list(request, params: Query[PageQuery], filters: Query[TransferFilt
             queryset = queryset.filter(**{name: getattr(filters, name)})
     if filters.number:
         queryset = queryset.filter(object_number=filters.number)
-    return page(queryset.order_by("-created_at", "-pk"), params, TransferOut)
+    return page(queryset.order_by("-created_at", "-pk"), params)

@@ -78,10 +78,6 @@ class CustomerOut(AddressOut):
     external_ledger_number: int | None
     contact_persons: list[ContactPersonOut]
 
-    @staticmethod
-    def resolve_contact_persons(obj):
-        return list(obj.contact_persons.all())
-
 
 class ProjectIn(In):
     name: str
