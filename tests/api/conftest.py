@@ -86,4 +86,5 @@ def problem(response) -> dict:
 
 def pointers(response) -> dict[str, str]:
     """{pointer or parameter: message} of a problem's field errors."""
-    return {e.get("pointer") or e.get("parameter"): e["detail"] for e in problem(response)["errors"]}
+    errors = problem(response)["errors"]
+    return {error.get("pointer") or error.get("parameter"): error["detail"] for error in errors}

@@ -63,7 +63,8 @@ class TestCustomers:
         ]}
         response = api.put("/customers/7", body)
         assert response.status_code == 200
-        names = sorted((c["first_name"], c["last_name"]) for c in response.json()["contact_persons"])
+        contacts = response.json()["contact_persons"]
+        names = sorted((c["first_name"], c["last_name"]) for c in contacts)
         assert names == [("Kari", "Nordmann"), ("Ola", "Nordmann")]
 
     def test_model_rule_comes_back_on_its_field(self, api):
