@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ninja",  # serves its Swagger UI assets from static files (no CDN needed)
     "accounting",
     "integrations",
+    "integrations.poweroffice",
     "pos",
     "api",
 ]
