@@ -39,6 +39,7 @@ class RegisterSpec:
     key_type: type = int
     references: tuple[Reference, ...] = ()
     select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
     #: Fields of the document handled after the record is saved: name → hook(record, value, by).
     nested: dict[str, Callable] = field(default_factory=dict)
 

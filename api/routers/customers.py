@@ -37,6 +37,7 @@ SPEC = RegisterSpec(
     schema_in=CustomerIn,
     schema_out=CustomerOut,
     nested={"contact_persons": contact_persons_upsert},
+    prefetch_related=("contact_persons",),
 )
 
 router = register_router(SPEC, tag="customers")

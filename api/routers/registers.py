@@ -50,8 +50,10 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
 
     @router.get("", response=Page[spec.schema_out], operation_id=f"{spec.path}_list")
     def listing(request, params: Query[PageQuery]):
-        queryset = spec.model.objects.filter(client=request.auth.client).select_related(
-            *spec.select_related
+        queryset = (
+            spec.model.objects.filter(client=request.auth.client)
+            .select_related(*spec.select_related)
+            .prefetch_related(*spec.prefetch_related)
         )
         return page(queryset.order_by(spec.key_field), params)
 
