@@ -34,6 +34,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "poweroffice.*",
         "azets.*",
         "pos.*",
+        "api.view_apitoken",
+        "api.add_apitoken",
+        "api.change_apitoken",
     ),
     ACCOUNTANTS: (
         "accounting.view_*",
@@ -42,6 +45,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "poweroffice.view_*",
         "azets.view_*",
         "pos.view_*",
+        "api.view_apitoken",
     ),
 }
 

@@ -53,10 +53,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "import_export",
+    "ninja",  # serves its Swagger UI assets from static files (no CDN needed)
     "accounting",
     "integrations",
     "integrations.poweroffice",
     "pos",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "api.middleware.ApiBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -222,3 +225,17 @@ INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=9
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)
 # Operators: mount the local sandboxes in this site (development and demo only).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+
+# ---------------------------------------------------------------------------------------------
+# Inbound API (/api/v1/)
+# ---------------------------------------------------------------------------------------------
+# Operators: largest request body accepted (bytes); larger ones get 413. Invoices may carry a
+# base64 PDF (a third larger than the file).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# Operators: requests per minute per API token (0 = no limit); over it, 429 with Retry-After.
+# The counter lives in the Django cache: use a shared cache when several web processes run.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+# Developers: how long a stored response answers a repeated Idempotency-Key.
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+# Developers: the largest page size list endpoints accept.
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)

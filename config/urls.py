@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 
 def health(request):
@@ -15,6 +15,7 @@ def health(request):
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("api/", include("api.urls")),
 ]
 
 if settings.DEBUG:

@@ -34,6 +34,12 @@ SCHEDULES: list[ScheduleSpec] = [
         cron="* * * * *",  # https://crontab.guru/#*_*_*_*_* — every minute
         comment="Queue due and retrying transfers, requeue dead runs, send collected e-mails.",
     ),
+    ScheduleSpec(
+        name="api.idempotency_records_purge",
+        func="api.tasks.idempotency_records_purge_task",
+        cron="17 * * * *",  # https://crontab.guru/#17_*_*_*_* — hourly, at minute 17
+        comment="Forget Idempotency-Key responses older than API_IDEMPOTENCY_TTL_HOURS.",
+    ),
 ]
 
 

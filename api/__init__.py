@@ -1,0 +1,1 @@
+"""The inbound JSON API (/api/v1/): source systems push registers and invoices."""

@@ -1,0 +1,43 @@
+"""The /api/v1/ NinjaAPI: routers, authentication, problem-details error handling."""
+
+from ninja import NinjaAPI
+
+from .auth import ApiTokenAuth
+from .handlers import handlers_install
+from .routers import (
+    accounts,
+    customers,
+    departments,
+    employees,
+    invoices,
+    products,
+    projects,
+    suppliers,
+    transfers,
+)
+
+api = NinjaAPI(
+    title="Ledgerbridge API",
+    version="1",
+    description=(
+        "Push registers, invoices and credit notes into Ledgerbridge and read back where they "
+        "stand in the accounting system. Authenticate with `Authorization: Bearer lb_…`; writes "
+        "accept an `Idempotency-Key` header; errors are RFC 9457 problem details."
+    ),
+    urls_namespace="api-v1",
+    auth=ApiTokenAuth(),
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+handlers_install(api)
+
+api.add_router("/customers", customers.router)
+api.add_router("/projects", projects.router)
+api.add_router("/departments", departments.router)
+api.add_router("/employees", employees.router)
+api.add_router("/suppliers", suppliers.router)
+api.add_router("/products", products.router)
+api.add_router("/accounts", accounts.router)
+api.add_router("/invoices", invoices.router)
+api.add_router("/credit-notes", invoices.credit_notes_router)
+api.add_router("/transfers", transfers.router)

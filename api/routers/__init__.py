@@ -1,0 +1,1 @@
+"""One router per resource; registers share one builder (registers.py)."""

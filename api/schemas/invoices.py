@@ -1,0 +1,114 @@
+"""Invoice and credit note documents. Amounts are decimals (sent back as strings)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from .common import In
+
+
+class PdfIn(In):
+    filename: str = Field("invoice.pdf", max_length=100)
+    content_base64: str = Field(description="The PDF file, base64-encoded.")
+
+
+class InvoiceLineIn(In):
+    line_no: int | None = Field(None, ge=1, description="Position; next free if left out.")
+    description: str
+    account_number: int = Field(description="A sales account of the client's account plan.")
+    product_code: str | None = None
+    quantity: Decimal = Decimal("1")
+    unit_price: Decimal
+    discount_percent: Decimal = Decimal("0")
+
+
+class InvoiceIn(In):
+    """A draft invoice with its lines; finalize it with POST /invoices/{id}/finalize."""
+
+    number: int | None = Field(
+        None, description="Leave out to get the next number of the client when finalized."
+    )
+    customer_number: int
+    project_number: str | None = None
+    department_code: str | None = None
+    description: str = ""
+    invoice_date: date | None = Field(None, description="Today if left out.")
+    due_date: date | None = Field(None, description="From the customer's terms if left out.")
+    kid: str = ""
+    currency_code: str = "NOK"
+    currency_rate: Decimal = Decimal("1")
+    your_reference: str = ""
+    our_reference: str = ""
+    lines: list[InvoiceLineIn] = Field(default_factory=list)
+    pdf: PdfIn | None = Field(None, description="Your own PDF; one is generated if left out.")
+
+
+class CreditNoteIn(InvoiceIn):
+    """A draft credit note: lines with negative quantities, crediting a finalized invoice."""
+
+    credited_invoice_number: int
+
+
+class InvoiceLineOut(Schema):
+    line_no: int
+    description: str
+    account_number: int = Field(alias="account.number")
+    product_code: str | None = Field(None, alias="product.code")
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    vat_code: str | None = Field(None, alias="vat_code.code")
+    vat_rate: Decimal
+    amount_excl_vat: Decimal
+    vat_amount: Decimal
+    amount_incl_vat: Decimal
+
+
+class InvoiceOut(Schema):
+    id: int = Field(description="The invoice's id in this API (use it in the URLs).")
+    number: int | None
+    is_credit_note: bool
+    credited_invoice_number: int | None = Field(None, alias="credited_invoice.number")
+    state: str = Field(description="draft or finalized")
+    customer_number: int = Field(alias="customer.number")
+    project_number: str | None = Field(None, alias="project.number")
+    department_code: str | None = Field(None, alias="department.code")
+    description: str
+    invoice_date: date
+    due_date: date | None
+    kid: str
+    currency_code: str
+    currency_rate: Decimal
+    your_reference: str
+    our_reference: str
+    amount_excl_vat: Decimal
+    vat_amount: Decimal
+    amount_incl_vat: Decimal
+    has_pdf: bool
+    payment_status: str
+    amount_paid: Decimal
+    finalized_at: datetime | None
+    lines: list[InvoiceLineOut]
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.select_related("account", "product", "vat_code"))
+
+    @staticmethod
+    def resolve_has_pdf(obj) -> bool:
+        return bool(obj.pdf)
+
+    @staticmethod
+    def resolve_amount_excl_vat(obj):
+        return obj.totals.amount_excl_vat
+
+    @staticmethod
+    def resolve_vat_amount(obj):
+        return obj.totals.vat_amount
+
+    @staticmethod
+    def resolve_amount_incl_vat(obj):
+        return obj.totals.amount_incl_vat
