@@ -77,6 +77,8 @@ STATUS_ERRORS: dict[int, type[errors.IntegrationError]] = {
     422: errors.ValidationRejected,
     429: errors.RateLimited,
     500: errors.Unavailable,
+    # Not Implemented: repeating the call cannot help (e.g. an operation a sandbox lacks).
+    501: errors.PermanentError,
     502: errors.Unavailable,
     503: errors.Unavailable,
     504: errors.Unavailable,
@@ -127,8 +129,13 @@ def problem_details(response: requests.Response) -> tuple[str, dict[str, list[st
     data = _lower_keys(body)
     if not data:
         return f"HTTP {response.status_code}", {}
+    # title/detail: ProblemDetails; message: the gateway; error/error_description: OAuth 2.
     message = (
-        " — ".join(str(data[key]) for key in ("title", "detail", "message") if data.get(key))
+        " — ".join(
+            str(data[key])
+            for key in ("title", "detail", "message", "error", "error_description")
+            if isinstance(data.get(key), str | int) and data.get(key)
+        )
         or f"HTTP {response.status_code}"
     )
     field_errors: dict[str, list[str]] = {}

@@ -1,0 +1,107 @@
+"""The PowerOffice Go connector: builds the client for a connection and tests the connection.
+
+Exporters and importers are added per flow (`exporters`/`importers`); `FLOW_PRIVILEGES` says
+which PowerOffice privileges each flow needs, so "Test connection" can list them as present or
+missing before a 403 surprises anyone.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from integrations import errors
+from integrations.base import BaseConnector, ConnectionTestResult, SecretField
+from integrations.models import Connection, System, TransferKind
+
+from .client import PowerOfficeClient
+from .types import ClientIntegrationInformation
+
+# Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
+FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
+    TransferKind.CUSTOMER: ("Customer_Full", "CommonServices"),
+    TransferKind.CONTACT_PERSON: ("ContactPerson_Full",),
+    TransferKind.PROJECT: ("Project_Full", "Employee_Full"),
+    TransferKind.DEPARTMENT: ("Department_Full",),
+    TransferKind.EMPLOYEE: ("Employee_Full",),
+    TransferKind.SUPPLIER: ("Supplier_Full",),
+    TransferKind.PRODUCT: ("Product_Full",),
+    TransferKind.PRODUCT_GROUP: ("Product_Full",),
+    TransferKind.INVOICE: (
+        "OutgoingInvoiceVoucher_Full",
+        "VoucherDocumentation_Full",
+        "GeneralLedgerAccount_Full",
+    ),
+    TransferKind.CREDIT_NOTE: ("OutgoingInvoiceVoucher_Full", "VoucherDocumentation_Full"),
+    TransferKind.SALES_ORDER: ("SalesOrders_Full",),
+    TransferKind.EXPENSE_IMPORT: ("AccountTransaction", "VoucherDocumentation_Full"),
+    TransferKind.PAYMENT_IMPORT: ("CustomerLedger",),
+}
+
+
+class PowerOfficeConnector(BaseConnector):
+    system = System.POWEROFFICE
+    base_urls_setting = "POWEROFFICE_BASE_URLS"
+    secret_fields = (
+        SecretField(
+            "client_key",
+            gettext_lazy("Client key"),
+            gettext_lazy(
+                "The client key (a GUID) PowerOffice Go shows when the client activates the "
+                "integration. Demo and production keys differ."
+            ),
+        ),
+    )
+
+    def client_for(self, connection: Connection) -> PowerOfficeClient:
+        return PowerOfficeClient.for_connection(connection)
+
+    def flows_for(self, connection: Connection) -> list[str]:
+        """The flows this connection runs: the kinds the connector handles, or, while no
+        exporter is registered yet, every flow PowerOffice supports."""
+        handled = [kind for kind in FLOW_PRIVILEGES if self.handles(kind)]
+        return handled or list(FLOW_PRIVILEGES)
+
+    def required_privileges(self, connection: Connection) -> dict[str, list[str]]:
+        """Privilege -> the flows (labels) that need it."""
+        needed: dict[str, list[str]] = {}
+        for kind in self.flows_for(connection):
+            for privilege in FLOW_PRIVILEGES[kind]:
+                needed.setdefault(privilege, []).append(str(TransferKind(kind).label))
+        return needed
+
+    def test_connection(self, connection: Connection) -> ConnectionTestResult:
+        try:
+            info = self.client_for(connection).get_client_integration_information()
+        except errors.Unavailable as err:
+            return ConnectionTestResult(
+                False,
+                _("PowerOffice Go (%(mode)s, %(url)s) could not be reached: %(error)s")
+                % {"mode": connection.mode, "url": self.base_url(connection), "error": err},
+            )
+        except errors.IntegrationError as err:
+            return ConnectionTestResult(False, str(err))
+        return self.privilege_report(connection, info)
+
+    def privilege_report(
+        self, connection: Connection, info: ClientIntegrationInformation
+    ) -> ConnectionTestResult:
+        lines, missing = [], []
+        for privilege, flows in sorted(self.required_privileges(connection).items()):
+            present = info.has_privilege(privilege)
+            state = _("present") if present else _("MISSING")
+            lines.append(f"{privilege}: {state} ({', '.join(flows)})")
+            if not present:
+                missing.append(privilege)
+        head = _("Connected to the PowerOffice Go client “%(name)s” (%(mode)s).") % {
+            "name": info.client_name or info.client_id,
+            "mode": connection.get_mode_display(),
+        }
+        if missing:
+            head += " " + _(
+                "Ask the client to grant the integration these privileges in PowerOffice Go, or "
+                "those flows will be refused (403): %(missing)s."
+            ) % {"missing": ", ".join(missing)}
+        return ConnectionTestResult(
+            not missing, " ".join([head, _("Privileges:"), "; ".join(lines)])
+        )

@@ -1,0 +1,259 @@
+"""The books of one emulated PowerOffice Go client (one client key): seeded settings, registers,
+vouchers with their account transactions and customer-ledger entries, and voucher documents.
+
+Voucher rules emulated: InvoiceNo unique per client; ExternalImportReference unique per client
+(a duplicate is refused with 400 ProblemDetails, as the API documents); no posting on or before
+the lock date; referenced accounts, VAT codes and customers must exist; manual journals must
+balance; PDFs only, replaced by a later upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import uuid
+import zipfile
+from typing import Any
+
+from integrations.sandbox.problems import Problem
+
+from .registers import Register, Row, new_registers
+from .seeds import ACCOUNTS, NUMBER_SERIES, PRIVILEGES, VAT_CODES
+
+
+def _refused(detail: str, field: str | None = None) -> Problem:
+    return Problem(400, "Validation failed", detail, errors={field: [detail]} if field else None)
+
+
+class Books:
+    def __init__(self, client_key: str, name: str, privileges: list[str] | None = None) -> None:
+        self.client_id = str(uuid.uuid5(uuid.NAMESPACE_OID, client_key))
+        self.name = name
+        self.valid_privileges = list(PRIVILEGES if privileges is None else privileges)
+        self.invalid_privileges = sorted(set(PRIVILEGES) - set(self.valid_privileges))
+        self.lock_date = dt.date(2024, 12, 31)
+        self.vat_codes = [dict(v) for v in VAT_CODES]
+        self.number_series = [dict(s) for s in NUMBER_SERIES]
+        self._ids = itertools.count(1001)
+        self._voucher_numbers = itertools.count(40001)
+        self._order_numbers = itertools.count(1)
+        self._match_ids = itertools.count(1)
+        self.registers = new_registers(self._ids, lambda: self.number_series)
+        for account in ACCOUNTS:
+            self.registers["GeneralLedgerAccounts"].create(account)
+        self.vouchers: dict[str, Row] = {}
+        self.sales_orders: dict[str, Row] = {}
+        self.transactions: list[Row] = []
+        self.ledger: list[Row] = []
+        self.documents: dict[str, tuple[str, bytes]] = {}
+
+    def register(self, name: str) -> Register:
+        return self.registers[name]
+
+    def client_integration_information(self) -> Row:
+        return {
+            "ClientId": self.client_id,
+            "ClientName": self.name,
+            "ActiveClientSubscriptions": ["Accounting", "Invoicing"],
+            "ValidPrivileges": self.valid_privileges,
+            "InvalidPrivileges": self.invalid_privileges,
+        }
+
+    def create_contact(self, register: str, payload: Row) -> Row:
+        """Customers, suppliers and employees get a sub-ledger account id too."""
+        return self.register(register).create(payload, SubledgerAccountId=next(self._ids))
+
+    # -- lookups -------------------------------------------------------------------------------
+    def _account(self, account_id: Any, where: str) -> Row:
+        for register in ("GeneralLedgerAccounts", "Customers", "Suppliers", "Employees"):
+            for row in self.register(register).rows.values():
+                key = "Id" if register == "GeneralLedgerAccounts" else "SubledgerAccountId"
+                if row.get(key) == account_id:
+                    return {**row, "_register": register}
+        raise Problem(404, "Object(s) not found", f"{where}: account id {account_id} not found.")
+
+    def _check_vat(self, vat_id: Any, where: str) -> None:
+        if vat_id is not None and not any(v["Id"] == vat_id for v in self.vat_codes):
+            raise Problem(404, "Object(s) not found", f"{where}: VatId {vat_id} not found.")
+
+    def _check_voucher_header(self, payload: Row) -> None:
+        reference = payload.get("ExternalImportReference")
+        if reference and any(
+            v.get("ExternalImportReference") == reference for v in self.vouchers.values()
+        ):
+            raise _refused(
+                f"A voucher with ExternalImportReference '{reference}' already exists.",
+                "ExternalImportReference",
+            )
+        invoice_no = payload.get("InvoiceNo")
+        if invoice_no and any(v.get("InvoiceNo") == invoice_no for v in self.vouchers.values()):
+            raise _refused(f"Invoice number {invoice_no} is already in use.", "InvoiceNo")
+        if dt.date.fromisoformat(payload["VoucherDate"]) <= self.lock_date:
+            raise _refused(
+                f"VoucherDate {payload['VoucherDate']} is on or before the lock date "
+                f"{self.lock_date.isoformat()}.",
+                "VoucherDate",
+            )
+
+    def _store_voucher(self, payload: Row, kind: str) -> Row:
+        voucher = {**payload, "Id": str(uuid.uuid4()), "VoucherNo": next(self._voucher_numbers)}
+        voucher["CreatedDateTimeOffset"] = dt.datetime.now(dt.UTC).isoformat()
+        voucher["_kind"] = kind
+        self.vouchers[voucher["Id"]] = voucher
+        return voucher
+
+    def _transaction(self, voucher: Row, account: Row, amount: float, line: Row) -> Row:
+        row = {
+            "Id": next(self._ids),
+            "AccountId": account.get("Id"),
+            "AccountNo": account.get("AccountNo") or account.get("Number"),
+            "Amount": amount,
+            "CurrencyAmount": amount,
+            "CurrencyCode": voucher.get("CurrencyCode") or "NOK",
+            "Description": line.get("Description") or voucher.get("Description"),
+            "ExternalImportReference": voucher.get("ExternalImportReference"),
+            "PostingDate": line.get("PostingDate") or voucher["VoucherDate"],
+            "VoucherDate": voucher["VoucherDate"],
+            "VoucherId": voucher["Id"],
+            "VoucherNo": voucher["VoucherNo"],
+            "VoucherType": voucher["_kind"],
+            "VatId": line.get("VatId"),
+            "ProjectId": line.get("ProjectId"),
+            "IsReversed": False,
+        }
+        self.transactions.append(row)
+        return row
+
+    def _ledger_entry(self, voucher: Row, customer: Row, amount: float, line: Row) -> None:
+        self.ledger.append(
+            {
+                "Id": next(self._ids),
+                "Amount": amount,
+                "Balance": amount,
+                "CurrencyAmount": amount,
+                "CurrencyCode": voucher.get("CurrencyCode") or "NOK",
+                "Cid": voucher.get("Cid"),
+                "CustomMatchingReference": line.get("CustomMatchingReference")
+                or voucher.get("CustomMatchingReference"),
+                "CustomerAccountNo": customer.get("Number"),
+                "CustomerId": customer.get("Id"),
+                "CustomerName": customer.get("Name"),
+                "DueDate": voucher.get("DueDate"),
+                "ExternalImportReference": voucher.get("ExternalImportReference"),
+                "InvoiceNo": voucher.get("InvoiceNo"),
+                "IsCreatedByCurrentIntegration": True,
+                "MatchId": None,
+                "PostingDate": line.get("PostingDate") or voucher["VoucherDate"],
+                "VoucherDate": voucher["VoucherDate"],
+                "VoucherId": voucher["Id"],
+                "VoucherNo": voucher["VoucherNo"],
+                "VoucherType": "OutgoingInvoice" if amount >= 0 else "OutgoingCreditNote",
+            }
+        )
+
+    # -- vouchers ------------------------------------------------------------------------------
+    def post_outgoing_invoice(self, payload: Row) -> Row:
+        self._check_voucher_header(payload)
+        customer = self._account(payload.get("CustomerAccountId"), "CustomerAccountId")
+        if customer["_register"] != "Customers":
+            raise _refused(
+                "CustomerAccountId is not a customer's sub-ledger account.", "CustomerAccountId"
+            )
+        lines = payload.get("OutgoingInvoiceLines") or []
+        resolved = []
+        for index, line in enumerate(lines):
+            where = f"OutgoingInvoiceLines[{index}]"
+            resolved.append(self._account(line.get("AccountId"), f"{where}.AccountId"))
+            self._check_vat(line.get("VatId"), f"{where}.VatId")
+        voucher = self._store_voucher(payload, "OutgoingInvoice")
+        total = float(payload.get("CurrencyAmount") or 0)
+        self._transaction(voucher, customer, total, {})
+        for account, line in zip(resolved, lines, strict=True):
+            self._transaction(voucher, account, -float(line.get("CurrencyAmount") or 0), line)
+        self._ledger_entry(voucher, customer, total, {})
+        return voucher
+
+    def post_manual_journal(self, payload: Row) -> Row:
+        self._check_voucher_header(payload)
+        lines = payload.get("VoucherLines") or []
+        accounts = []
+        for index, line in enumerate(lines):
+            where = f"VoucherLines[{index}]"
+            accounts.append(self._account(line.get("AccountId"), f"{where}.AccountId"))
+            self._check_vat(line.get("VatId"), f"{where}.VatId")
+        balance = round(sum(float(line.get("CurrencyAmount") or 0) for line in lines), 2)
+        if balance != 0:
+            raise _refused(f"The voucher does not balance (difference {balance}).", "VoucherLines")
+        voucher = self._store_voucher(payload, "ManualJournal")
+        for account, line in zip(accounts, lines, strict=True):
+            amount = float(line.get("CurrencyAmount") or 0)
+            self._transaction(voucher, account, amount, line)
+            if account["_register"] == "Customers":
+                self._ledger_entry(voucher, account, amount, line)
+        return voucher
+
+    def voucher(self, voucher_id: str, kind: str) -> Row:
+        voucher = self.vouchers.get(str(voucher_id))
+        if voucher is None or voucher["_kind"] != kind:
+            raise Problem(404, "Object(s) not found", f"Voucher {voucher_id} was not found.")
+        return voucher
+
+    def attach_pdf(self, voucher_id: str, filename: str, content: bytes) -> None:
+        if str(voucher_id) not in self.vouchers:
+            raise Problem(404, "Object(s) not found", f"Voucher {voucher_id} was not found.")
+        if not content.startswith(b"%PDF"):
+            raise _refused("Only PDF documents can be uploaded.", "file")
+        if len(content) > 30 * 1024 * 1024:
+            raise _refused("The document is larger than 30 MB.", "file")
+        self.documents[str(voucher_id)] = (filename, content)
+
+    def documentation(self, voucher_id: str) -> list[Row]:
+        voucher = self.vouchers.get(str(voucher_id))
+        if voucher is None:
+            return []
+        return [
+            {
+                "VoucherId": voucher["Id"],
+                "VoucherNo": voucher["VoucherNo"],
+                "HasPdf": str(voucher_id) in self.documents,
+                "HasImages": False,
+                "HasEhf": False,
+                "HasSalesOrderAttachments": False,
+                "IsImported": True,
+            }
+        ]
+
+    def documentation_zip(self, voucher_id: str) -> bytes:
+        if str(voucher_id) not in self.documents:
+            return b""
+        filename, content = self.documents[str(voucher_id)]
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(filename, content)
+        return buffer.getvalue()
+
+    def create_sales_order(self, payload: Row) -> Row:
+        reference = payload.get("ExternalImportReference")
+        if reference and any(
+            o.get("ExternalImportReference") == reference for o in self.sales_orders.values()
+        ):
+            raise _refused(
+                f"A sales order with ExternalImportReference '{reference}' already exists.",
+                "ExternalImportReference",
+            )
+        order = {**payload, "Id": str(uuid.uuid4()), "SalesOrderNo": next(self._order_numbers)}
+        order.setdefault("SalesOrderStatus", "Draft")
+        order["LineCount"] = len(payload.get("SalesOrderLines") or [])
+        self.sales_orders[order["Id"]] = order
+        return order
+
+    def summary(self) -> Row:
+        return {
+            "client_name": self.name,
+            "registers": {name: len(r.rows) for name, r in self.registers.items()},
+            "vouchers": len(self.vouchers),
+            "sales_orders": len(self.sales_orders),
+            "documents": len(self.documents),
+            "lock_date": self.lock_date.isoformat(),
+        }

@@ -1,0 +1,122 @@
+"""The WSGI base every connector sandbox subclasses.
+
+A subclass implements `dispatch(request) -> Response` (and may add control commands with
+`control_command()`, state with `snapshot()`/`reset()`). The base adds, for every request that is
+not a control call: latency and 500s from fault injection, dropped responses after a stored
+write, recording, ProblemDetails for handler errors and 501 for anything not emulated.
+
+Control API (JSON), for tests and benchmarks:
+    GET  /_sandbox/state           what the sandbox holds (subclass snapshot)
+    POST /_sandbox/reset           back to the seeded state; faults off; log cleared
+    GET  /_sandbox/faults          current fault settings
+    POST /_sandbox/faults          {"latency": 0.2, "error_rate": 0.3, "drop_rate": 0.1, "seed": 7}
+    GET  /_sandbox/requests        recorded requests;  DELETE clears them
+    POST /_sandbox/<command>       subclass commands (see control_command)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .faults import FaultInjector, drop_connection
+from .problems import NotEmulated, Problem, json_response, not_emulated, problem
+from .recording import RequestLog
+
+logger = logging.getLogger(__name__)
+CONTROL_PREFIX = "/_sandbox/"
+
+
+class SandboxApp:
+    name = "sandbox"
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.faults = FaultInjector(seed)
+        self.log = RequestLog()
+
+    # -- for subclasses ----------------------------------------------------------------------
+    def dispatch(self, request: Request) -> Response:
+        raise NotEmulated
+
+    def fault_exempt(self, request: Request) -> bool:
+        """Requests that never get injected faults (e.g. a token endpoint)."""
+        return False
+
+    def snapshot(self) -> dict[str, Any]:
+        return {}
+
+    def reset(self) -> None:
+        """Back to the seeded state."""
+
+    def control_command(self, name: str, request: Request, data: dict[str, Any]) -> Response:
+        return problem(404, "Unknown sandbox command", f"{name} is not a control command.")
+
+    # -- WSGI ----------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path.startswith(CONTROL_PREFIX):
+            return self.control(request)(environ, start_response)
+        response, dropped = self.serve(request)
+        self.log.record(
+            request.method,
+            request.path,
+            request.query_string.decode(),
+            response.status_code,
+            request.get_data(),
+            dropped,
+        )
+        if dropped:
+            drop_connection(environ)
+        return response(environ, start_response)
+
+    def serve(self, request: Request) -> tuple[Response, bool]:
+        exempt = self.fault_exempt(request)
+        if not exempt:
+            self.faults.delay()
+            if self.faults.should_fail():
+                return problem(500, "Internal Server Error", "Injected fault."), False
+        try:
+            response = self.dispatch(request)
+        except NotEmulated as err:
+            response = not_emulated(request.method, request.path, str(err))
+        except Problem as err:
+            response = err.response()
+        except Exception:  # a sandbox bug must answer, not hang the client
+            logger.exception("%s sandbox failed on %s %s", self.name, request.method, request.path)
+            response = problem(500, "Sandbox error", "The sandbox failed; see its log.")
+        is_write = request.method not in ("GET", "HEAD")
+        dropped = (
+            not exempt and is_write and response.status_code < 300 and self.faults.should_drop()
+        )
+        return response, dropped
+
+    def control(self, request: Request) -> Response:
+        name = request.path[len(CONTROL_PREFIX) :].strip("/")
+        data = request.get_json(silent=True) or {}
+        try:
+            return self._control(name, request, data)
+        except (ValueError, TypeError) as err:
+            return problem(400, "Bad sandbox command", str(err))
+
+    def _control(self, name: str, request: Request, data: dict[str, Any]) -> Response:
+        if name == "state" and request.method == "GET":
+            return json_response(self.snapshot())
+        if name == "reset" and request.method == "POST":
+            self.reset()
+            self.faults.configure(latency=0.0, error_rate=0.0, drop_rate=0.0, seed=0)
+            self.log.clear()
+            return json_response({"reset": True})
+        if name == "faults":
+            if request.method == "POST":
+                self.faults.configure(**data)
+            return json_response(asdict(self.faults.config))
+        if name == "requests":
+            if request.method == "DELETE":
+                self.log.clear()
+            return json_response(self.log.as_json())
+        return self.control_command(name, request, data)

@@ -1,0 +1,72 @@
+"""Fault injection for sandboxes, switchable per run and deterministic (seeded RNG).
+
+- latency: seconds added before every emulated request is handled;
+- error_rate: share of requests answered 500 *before* anything is stored;
+- drop_rate: share of successful writes whose response is dropped *after* the write was stored
+  (the client sees a broken connection and cannot know the write happened).
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class FaultConfig:
+    latency: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    seed: int = 0
+
+
+class FaultInjector:
+    def __init__(self, seed: int = 0, sleep=time.sleep) -> None:
+        self._lock = threading.Lock()
+        self._sleep = sleep
+        self.configure(seed=seed, latency=0.0, error_rate=0.0, drop_rate=0.0)
+
+    def configure(self, **changes) -> FaultConfig:
+        """Change some settings; a new seed restarts the random sequence."""
+        known = {f.name for f in fields(FaultConfig)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        for name in ("error_rate", "drop_rate"):
+            if name in changes and not 0.0 <= float(changes[name]) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        with self._lock:
+            current = asdict(getattr(self, "config", FaultConfig()))
+            self.config = FaultConfig(**{**current, **changes})
+            if "seed" in changes or not hasattr(self, "_random"):
+                self._random = random.Random(self.config.seed)  # noqa: S311 (not crypto)
+            return self.config
+
+    def _draw(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < rate
+
+    def delay(self) -> None:
+        if self.config.latency > 0:
+            self._sleep(self.config.latency)
+
+    def should_fail(self) -> bool:
+        return self._draw(self.config.error_rate)
+
+    def should_drop(self) -> bool:
+        return self._draw(self.config.drop_rate)
+
+
+def drop_connection(environ: dict) -> None:
+    """Close the client's connection without an answer (werkzeug's server exposes the socket)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
