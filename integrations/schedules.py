@@ -32,6 +32,12 @@ SCHEDULES: list[ScheduleSpec] = [
         cron="* * * * *",  # https://crontab.guru/#*_*_*_*_* — every minute
         comment="Queue due and retrying transfers, requeue dead runs, send collected e-mails.",
     ),
+    ScheduleSpec(
+        name="azets.expense_imports",
+        func="integrations.azets.tasks.azets_expense_imports_task",
+        cron="30 5 * * *",  # https://crontab.guru/#30_5_*_*_* — every day at 05:30
+        comment="Queue the daily Azets expense import of every connection that has it on.",
+    ),
 ]
 
 
