@@ -45,3 +45,35 @@ def project_activity_ensure(*, project: Project, name: str) -> ProjectActivity:
             record=ProjectActivity(client_id=project.client_id, project=project, name=name)
         )
     return activity
+
+
+def visma_file_for(*, settings, date_from: date, date_to: date) -> tuple[str, str]:
+    """(file name, text) of the Visma Business batch file with the client's finalized invoices
+    and credit notes dated in the range, and their customers. DataError if one cannot be sent."""
+    from accounting.selectors import invoices_finalized
+    from integrations.base import require_external_vat_codes
+
+    from . import mapping
+    from .visma_file import ActorRow, visma_batch_file
+
+    client = settings.connection.client
+    invoices = invoices_finalized(client=client).filter(
+        invoice_date__range=(date_from, date_to)
+    ).prefetch_related("lines__account")
+    vouchers = []
+    for invoice in invoices:
+        require_external_vat_codes(invoice)
+        vouchers.append(mapping.voucher_payload(invoice, settings))
+    customers = {invoice.customer.number: invoice.customer for invoice in invoices}
+    actors = [
+        ActorRow(str(c.number), c.name, c.address_line1, c.address_line2, c.postcode, c.city,
+                 c.country_code, c.organization_number, c.email)
+        for _, c in sorted(customers.items())
+    ]
+    text = visma_batch_file(
+        firm_no=settings.source_client_id, actors=actors, vouchers=vouchers,
+        description=f"Ledgerbridge {date_from.isoformat()} - {date_to.isoformat()}",
+        value_date=date_to.isoformat(),
+    )
+    name = f"visma-{settings.source_client_id}-{date_from:%Y%m%d}-{date_to:%Y%m%d}.txt"
+    return name, text
