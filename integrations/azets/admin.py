@@ -12,9 +12,8 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from integrations.errors import DataError
-
 from accounting.models import Customer, Project
+from integrations.errors import DataError
 
 from .models import AzetsSettings
 from .services import visma_file_for
@@ -34,7 +33,13 @@ class AzetsSettingsForm(forms.ModelForm):
 
     class Meta:
         model = AzetsSettings
-        exclude = ["connection"]
+        fields = [
+            "source_client_id", "parent_client_id", "export_customers", "customer_states",
+            "export_projects", "project_states", "export_invoices", "project_dimension",
+            "department_dimension", "accrual_enabled", "accrual_debit_account",
+            "accrual_credit_account", "import_expenses", "expense_activity_name", "report_name",
+            "billability_dimension",
+        ]
 
     def clean_source_client_id(self):
         return self.cleaned_data["source_client_id"].strip()

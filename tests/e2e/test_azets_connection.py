@@ -54,7 +54,9 @@ def test_wrong_password_fails_the_test_without_showing_it(azets_sandbox):
     assert "wrong-password-1" not in result.message
 
 
-def test_revoked_credentials_break_the_connection(azets_sandbox, django_capture_on_commit_callbacks):
+def test_revoked_credentials_break_the_connection(
+    azets_sandbox, django_capture_on_commit_callbacks
+):
     books = make_books()
     azets_sandbox.control("faults", {"unauthorized": True})
     with django_capture_on_commit_callbacks(execute=True):

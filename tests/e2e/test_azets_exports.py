@@ -39,7 +39,8 @@ def transfer_of(kind: str) -> Transfer:
 class TestInvoices:
     def test_invoice_is_one_voucher_with_lines_grouped_by_account(self, azets_sandbox, run):
         books = make_books(project_dimension=3, department_dimension=1)
-        invoice = run(invoice_finalize, invoice=draft_invoice(books, your_reference="Kari"), by=None)
+        draft = draft_invoice(books, your_reference="Kari")
+        invoice = run(invoice_finalize, invoice=draft, by=None)
 
         transfer = transfer_of(TransferKind.INVOICE)
         [voucher] = sent(azets_sandbox, "/vouchers/")

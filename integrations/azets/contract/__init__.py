@@ -127,5 +127,6 @@ def validate_query(key: str, query: dict[str, str]) -> list[str]:
             if spec.get("required"):
                 problems.append(f"query parameter {name} is required")
             continue
-        problems += [f"{name}: {p.split(': ', 1)[-1]}" for p in errors_for(spec["schema"], query[name])]
+        found = errors_for(spec["schema"], query[name])
+        problems += [f"{name}: {p.split(': ', 1)[-1]}" for p in found]
     return problems

@@ -8,7 +8,6 @@ import json
 from datetime import date
 
 import pytest
-import responses
 
 from integrations import errors
 from integrations.azets import contract

@@ -39,7 +39,8 @@ def voucher(number="10023", **changes):
 
 @pytest.fixture
 def customer(web):
-    assert web.put(f"{SCOPE}/customers/1001", json={"name": "Fjord AS"}, headers=AUTH).status_code == 201
+    response = web.put(f"{SCOPE}/customers/1001", json={"name": "Fjord AS"}, headers=AUTH)
+    assert response.status_code == 201
 
 
 class TestGateway:

@@ -26,7 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--verbose-requests", action="store_true", help=_("Log each request."))
 
     def handle(self, *args, **options):
-        app = AzetsSandbox(seed=options["seed"], config=SandboxConfig(page_size=options["page_size"]))
+        config = SandboxConfig(page_size=options["page_size"])
+        app = AzetsSandbox(seed=options["seed"], config=config)
         server = SandboxServer(
             app, host=options["host"], port=options["port"], quiet=not options["verbose_requests"]
         )
