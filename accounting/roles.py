@@ -31,12 +31,16 @@ ROLES: dict[str, tuple[str, ...]] = {
         "integrations.view_*",
         "integrations.add_connection",
         "integrations.change_connection",
+        "azets.view_*",
+        "azets.add_azetssettings",
+        "azets.change_azetssettings",
         "pos.*",
     ),
     ACCOUNTANTS: (
         "accounting.view_*",
         "integrations.view_*",
         "integrations.retransfer_transfer",
+        "azets.view_*",
         "pos.view_*",
     ),
 }

@@ -76,3 +76,16 @@ def test_connection_form_shows_the_azets_settings_inline(client):
     page = client.get(url).content.decode()
     assert "Source client id" in page and "Billability dimension" in page
     assert "sandbox-password" not in page
+
+
+def test_demo_load_adds_one_sandbox_connection_and_is_idempotent():
+    from integrations.azets.demo import demo_load
+    from tests.factories.accounting import ClientFactory
+
+    client = ClientFactory()
+    first, second = demo_load(client=client), demo_load(client=client)
+
+    connection = client.connections.get(system=System.AZETS)
+    assert (len(first), second) == (1, [])
+    assert connection.azets_settings.parent_client_id == "S1001"
+    connection.azets_settings.full_clean()
