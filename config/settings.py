@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "import_export",
     "accounting",
     "integrations",
+    "integrations.poweroffice",
     "integrations.azets",
     "pos",
 ]

@@ -14,7 +14,10 @@ from integrations import errors
 from integrations.base import BaseConnector, ConnectionTestResult, SecretField
 from integrations.models import Connection, System, TransferKind
 
+from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .models import PowerOfficeSettings
+from .pos import PosBatchExporter
 from .types import ClientIntegrationInformation
 
 # Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
@@ -42,6 +45,8 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
 class PowerOfficeConnector(BaseConnector):
     system = System.POWEROFFICE
     base_urls_setting = "POWEROFFICE_BASE_URLS"
+    # POS_BATCH works through many sales and returns counts, so it runs like an import.
+    importers = {TransferKind.POS_BATCH: PosBatchExporter}
     secret_fields = (
         SecretField(
             "client_key",
@@ -52,6 +57,14 @@ class PowerOfficeConnector(BaseConnector):
             ),
         ),
     )
+
+    admin_inlines = (PowerOfficeSettingsInline,)
+
+    @staticmethod
+    def settings_for(connection: Connection) -> PowerOfficeSettings:
+        """The connection's PowerOffice settings; defaults are stored on first use."""
+        settings_row, _created = PowerOfficeSettings.objects.get_or_create(connection=connection)
+        return settings_row
 
     def client_for(self, connection: Connection) -> PowerOfficeClient:
         return PowerOfficeClient.for_connection(connection)

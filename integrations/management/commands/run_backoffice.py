@@ -41,10 +41,13 @@ class Command(BaseCommand):
             call_command("integrations_schedules_sync")
         services = self.services(options)
         self._stopping = False
-        signal.signal(signal.SIGTERM, self._on_sigterm)
+        # Ctrl-C and SIGTERM both ask for an orderly stop (also when started without a terminal).
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
         try:
             for service in services:
-                service.process = subprocess.Popen(service.args)  # noqa: S603 (our own argv)
+                # Own session: Ctrl-C reaches only this command, which stops the children in order.
+                service.process = subprocess.Popen(service.args, start_new_session=True)  # noqa: S603
                 self.stdout.write(f"started {service.name} (pid {service.process.pid})")
             self.stdout.write(
                 self.style.SUCCESS(
@@ -93,13 +96,15 @@ class Command(BaseCommand):
             time.sleep(0.5)
         return None
 
-    def _on_sigterm(self, signum, frame):
+    def _on_stop_signal(self, signum, frame):
         self._stopping = True
 
     def stop(self, services: list[Service]) -> None:
+        # A second Ctrl-C must not cut the shutdown short and leave orphans behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         running = [s for s in services if s.process and s.process.poll() is None]
         for service in running:
-            service.process.send_signal(signal.SIGINT)
+            service.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for service in running:
             try:

@@ -217,3 +217,7 @@ HANDLERS: dict[str, Callable[[Books, Call], Response]] = {
 }
 for _name, _id in REGISTER_PATHS.items():
     HANDLERS.update(_register_handlers(_name, _id))
+
+from .sales_orders import SALES_ORDER_HANDLERS  # noqa: E402 (uses the helpers above)
+
+HANDLERS.update(SALES_ORDER_HANDLERS)

@@ -1,0 +1,373 @@
+"""The PowerOffice Go side of the nightly POS batch: one sales order per POS invoice sale.
+
+- `pos_sale_payload()` (pure): a sale → `SalesOrderCompletePostDto` with one line per VAT rate on
+  the product mapped to that rate, a gratuity line, an invoice-fee line and the note as a text
+  line. No VAT code goes on lines: the product's sales account decides (NOTES.md §4).
+- `PosSalesOrderApi`: the few PowerOffice calls the batch needs beyond the shared client.
+- `PosSaleExporter` (BaseExporter): one sale, in the engine's fixed order. The order carries
+  `ExternalImportReference` = `pos_sale_reference(sale)` (client + sale number), so a create whose
+  answer was lost is found again (Conflict → lookup) instead of being created twice.
+- `PosBatchExporter`: the POS_BATCH transfer. Runs every sale of the batch still to send, one
+  at a time; a sale with bad data fails alone, the rest goes on; progress (done of total) is
+  stored on the transfer while it runs; returns counts as an ImportReport, which the engine
+  stores and, when any sale failed, marks the transfer failed and e-mails the recipients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from accounting.models import Customer
+from accounting.money import ZERO, round_money, split_vat
+from integrations.base import BaseExporter as _BaseExporter
+from integrations.base import ImportReport, TransferContext
+from integrations.errors import AuthError, Conflict, DataError, NotFound, PermanentError
+from integrations.models import ExternalLink, Operation, TransferKind
+from pos.batch import pos_batch_finish
+from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
+from pos.selectors import pos_sales_of_batch_unsent
+from pos.services import pos_sale_mark_failed, pos_sale_mark_sent
+
+Dto = dict[str, Any]
+REFERENCE_PREFIX = "LB-POS"
+
+
+# -------------------------------------------------------------------------------------------
+# Mapping (pure)
+# -------------------------------------------------------------------------------------------
+def pos_sale_reference(sale: PosSale) -> str:
+    """The sale's ExternalImportReference: stable per client and sale number."""
+    return f"{REFERENCE_PREFIX}-{sale.client_id}-{sale.number}"
+
+
+def pos_sale_amounts_by_rate(sale: PosSale, lines) -> dict[int, Decimal]:
+    """Sum of line totals including VAT per VAT rate, in the order 25, 15, 12, 0 %."""
+    sums: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in lines:
+        sums[int(line.vat_rate)] += round_money(line.amount_incl_vat)
+    return {rate: sums[rate] for rate in sorted(sums, reverse=True) if sums[rate] != ZERO}
+
+
+def _sale_lines(sale: PosSale, settings: PosSettings, lines) -> list[Dto]:
+    result = []
+    for rate, amount in pos_sale_amounts_by_rate(sale, lines).items():
+        product_id = settings.product_id_for(rate)
+        if not product_id:
+            raise DataError(
+                f"{sale.label}: no PowerOffice Go product id for {rate} % VAT "
+                f"(POS settings, “product id, {rate} % VAT”).",
+                record=sale.label,
+                field=f"product_id_vat_{rate}",
+            )
+        if settings.send_amounts_excluding_vat:
+            amount, _vat = split_vat(amount_incl_vat=amount, vat_rate=Decimal(rate))
+        result.append({
+            "ProductId": product_id,
+            "Description": f"POS {sale.number}: {rate} % VAT",
+            "Quantity": 1,
+            "ProductUnitPrice": amount,
+            "LineType": "Normal",
+        })
+    return result
+
+
+def _gratuity_line(sale: PosSale, settings: PosSettings) -> list[Dto]:
+    if not sale.gratuity_amount:
+        return []
+    if not settings.gratuity_product_id:
+        raise DataError(
+            f"{sale.label}: gratuity {round_money(sale.gratuity_amount)} but no gratuity "
+            "product id (POS settings, “gratuity product id”).",
+            record=sale.label,
+            field="gratuity_product_id",
+        )
+    return [{
+        "ProductId": settings.gratuity_product_id,
+        "Description": "Gratuity",
+        "Quantity": 1,
+        "ProductUnitPrice": round_money(sale.gratuity_amount),
+        "LineType": "Normal",
+    }]
+
+
+def _fee_line(settings: PosSettings) -> list[Dto]:
+    if not settings.invoice_fee_product_id:
+        return []
+    line: Dto = {"ProductId": settings.invoice_fee_product_id, "Quantity": 1,
+                 "LineType": "InvoiceFee"}
+    if settings.invoice_fee_amount is not None:
+        line["ProductUnitPrice"] = round_money(settings.invoice_fee_amount)
+    return [line]  # no price: PowerOffice Go uses the product's own price
+
+
+def pos_sale_payload(
+    sale: PosSale, *, settings: PosSettings, customer_id: int, lines=None
+) -> Dto:
+    """The SalesOrderCompletePostDto for one POS sale (see the module docstring)."""
+    lines = list(sale.lines.all() if lines is None else lines)
+    order_lines = _sale_lines(sale, settings, lines) + _gratuity_line(sale, settings)
+    order_lines += _fee_line(settings)
+    if sale.note.strip():
+        order_lines.append({"Description": sale.note.strip()[:500], "LineType": "Text"})
+    for index, line in enumerate(order_lines, 1):
+        line["SortOrder"] = index
+    payload: Dto = {
+        "CustomerId": int(customer_id),
+        "SalesOrderDate": timezone.localtime(sale.sold_at).date().isoformat(),
+        "SalesOrderStatus": "Confirmed" if settings.send_to_customer else "Draft",
+        "CurrencyCode": "NOK",
+        "ExternalImportReference": pos_sale_reference(sale),
+        "CustomerReference": f"POS {sale.till} {sale.number}".replace("  ", " ")[:100],
+        "SalesOrderLines": order_lines,
+    }
+    if sale.number.isdigit() and len(sale.number) < 18:
+        payload["ImportedOrderNo"] = int(sale.number)
+    return payload
+
+
+# -------------------------------------------------------------------------------------------
+# PowerOffice calls the batch needs (transport is the shared client's)
+# -------------------------------------------------------------------------------------------
+class PosSalesOrderApi:
+    """Sales-order and product calls of the POS batch, over a PowerOfficeClient."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def create_sales_order(self, payload: Dto) -> str:
+        return str(self.client.create_sales_order(payload)["Id"])
+
+    def find_sales_order(self, *, reference: str, customer_no: int | None,
+                         since: dt.datetime) -> str | None:
+        params = {"onlyCreatedByCurrentIntegration": True, "customerNos": customer_no,
+                  "lastChangedDateTimeOffsetGreaterThan": since.isoformat()}
+        for row in self.client._list("/SalesOrders", params):
+            if row.get("ExternalImportReference") == reference:
+                return str(row["Id"])
+        return None
+
+    def invoice_already_sent(self, order_id: str) -> bool:
+        rows = self.client._get("/SalesOrders/sentState", {"id": order_id}) or []
+        return any(
+            r.get("InvoiceNo") or r.get("SentDateTimeOffset") or r.get("IsInvoiceBeingProcessed")
+            for r in rows
+        )
+
+    def create_and_send_invoice(self, order_id: str, *, voucher_date: dt.date) -> None:
+        body = {"DeliveryType": "Auto", "VoucherDate": voucher_date.isoformat()}
+        self.client._post(f"/SalesOrders/{order_id}/createAndSendInvoice", body)
+
+    def product_exists(self, product_id: int) -> bool:
+        try:
+            self.client._get(f"/Products/{int(product_id)}")
+        except NotFound:
+            return False
+        return True
+
+    def find_customer_id(self, number: int) -> int | None:
+        for row in self.client.list_customers(numbers=[number]):
+            if str(row.get("Number")) == str(number):
+                return int(row["Id"])
+        return None
+
+
+def fetch_missing_pos_products(*, connection, pos_settings: PosSettings) -> list[str]:
+    """"label (id)" of each configured product id that PowerOffice Go does not know."""
+    from .client import PowerOfficeClient
+
+    api = PosSalesOrderApi(PowerOfficeClient.for_connection(connection))
+    return [
+        f"{label} ({product_id})"
+        for label, product_id in pos_settings.configured_product_ids().items()
+        if not api.product_exists(product_id)
+    ]
+
+
+class CustomerResolver:
+    """The PowerOffice Go id of each forced invoice customer, found once per batch: through the
+    customer's ExternalLink on this connection, or by number in PowerOffice Go."""
+
+    def __init__(self, connection, api: PosSalesOrderApi) -> None:
+        self.connection = connection
+        self.api = api
+        self._ids: dict[int, int | None] = {}
+
+    @staticmethod
+    def number_of(customer: Customer) -> int:
+        return customer.external_ledger_number or customer.number
+
+    def customer_id(self, sale: PosSale) -> int:
+        customer = sale.customer
+        if customer.pk not in self._ids:
+            self._ids[customer.pk] = self._linked(customer) or self.api.find_customer_id(
+                self.number_of(customer)
+            )
+        found = self._ids[customer.pk]
+        if found is None:
+            raise DataError(
+                f"{sale.label}: invoice customer {customer.number} ({customer.name}) does not "
+                "exist in PowerOffice Go. Transfer the customer first, or choose a customer that "
+                "exists there.",
+                record=sale.label,
+                field="customer",
+            )
+        return found
+
+    def _linked(self, customer: Customer) -> int | None:
+        external_id = ExternalLink.objects.filter(
+            connection=self.connection,
+            content_type=ContentType.objects.get_for_model(Customer),
+            object_id=customer.pk,
+        ).values_list("external_id", flat=True).first()
+        return int(external_id) if external_id and external_id.isdigit() else None
+
+
+# -------------------------------------------------------------------------------------------
+# Exporters
+# -------------------------------------------------------------------------------------------
+class PosSaleExporter(_BaseExporter):
+    """One POS sale → one PowerOffice Go sales order (created once, never updated)."""
+
+    kind = "pos_sale"
+    updatable = False
+
+    def __init__(self, context: TransferContext, *, settings: PosSettings,
+                 customers: CustomerResolver, api: PosSalesOrderApi) -> None:
+        super().__init__(context)
+        self.settings = settings
+        self.customers = customers
+        self.api = api
+        self._recovered: set[int] = set()
+
+    def should_skip(self, sale: PosSale) -> str:
+        return "already sent" if sale.status == PosSale.Status.SENT else ""
+
+    def lock(self, sale: PosSale) -> PosSale:
+        locked = PosSale.objects.select_for_update().get(pk=sale.pk)
+        locked.customer = sale.customer  # keep what the batch already loaded
+        locked._prefetched_objects_cache = getattr(sale, "_prefetched_objects_cache", {})
+        return locked
+
+    def build_payload(self, sale: PosSale) -> Dto:
+        customer_id = self.customers.customer_id(sale)
+        return pos_sale_payload(sale, settings=self.settings, customer_id=customer_id)
+
+    def create(self, payload: Dto) -> str:
+        return self.api.create_sales_order(payload)
+
+    def on_conflict(self, sale: PosSale, payload: Dto, error: Conflict) -> str:
+        """Our own reference exists: an earlier attempt created the order; find and bind it."""
+        found = self.api.find_sales_order(
+            reference=payload["ExternalImportReference"],
+            customer_no=self.customers.number_of(sale.customer),
+            since=sale.sold_at - dt.timedelta(days=1),
+        )
+        if found is None:
+            raise error
+        self._recovered.add(sale.pk)
+        return found
+
+    def after_export(self, sale: PosSale, external_id: str) -> None:
+        if self.settings.send_to_customer and not (
+            sale.pk in self._recovered and self.api.invoice_already_sent(external_id)
+        ):
+            day = timezone.localtime(sale.sold_at).date()
+            self.api.create_and_send_invoice(external_id, voucher_date=day)
+        pos_sale_mark_sent(sale=sale, external_id=external_id)
+
+
+class PosBatchExporter:
+    """The POS_BATCH transfer of one PosBatch. Registered in the connector's `importers` map:
+    like an import it works through many records and returns counts (ImportReport)."""
+
+    kind = TransferKind.POS_BATCH
+
+    def __init__(self, context: TransferContext) -> None:
+        self.context = context
+        self.connection = context.connection
+
+    def run(self) -> ImportReport:
+        batch = self.context.transfer.object
+        if not isinstance(batch, PosBatch):
+            raise DataError(f"{self.context.transfer.describe_object()} no longer exists.")
+        sales = list(pos_sales_of_batch_unsent(batch=batch))
+        report = ImportReport(fetched=len(sales))
+        self.context.progress(done=0, total=len(sales), sent=0, failed=0)
+        exporter = self._sale_exporter(batch)
+        for done, sale in enumerate(sales, 1):
+            self._send_one(exporter, sale, report)
+            self.context.progress(done=done, sent=report.created, failed=report.failed)
+        pos_batch_finish(batch=batch)
+        return report
+
+    def _sale_exporter(self, batch: PosBatch) -> PosSaleExporter:
+        settings = PosSettings.objects.get(client_id=batch.client_id)
+        api = PosSalesOrderApi(self.context.client)
+        return PosSaleExporter(
+            self.context, settings=settings, customers=CustomerResolver(self.connection, api),
+            api=api,
+        )
+
+    def _send_one(self, exporter: PosSaleExporter, sale: PosSale, report: ImportReport) -> None:
+        try:
+            result = exporter.export(sale, operation=Operation.CREATE)
+        except AuthError:
+            raise  # the whole connection waits; nothing to blame on this sale
+        except (DataError, PermanentError) as err:
+            message = getattr(err, "message", "") or str(err)
+            if sale.label not in message:
+                message = f"{sale.label}: {message}"
+            pos_sale_mark_failed(sale=sale, error=message)
+            report.failed += 1
+            report.errors.append(message)
+            return
+        if result.outcome == "skipped":
+            report.skipped += 1
+        else:
+            report.created += 1
+
+
+__all__ = [
+    "VAT_RATES",
+    "CustomerResolver",
+    "PosBatchExporter",
+    "PosSaleExporter",
+    "PosSalesOrderApi",
+    "fetch_missing_pos_products",
+    "pos_sale_payload",
+    "pos_sale_reference",
+]
+
+
+def pos_settings_test(*, pos_settings: PosSettings) -> tuple[bool, str]:
+    """"Test connection" of the POS settings page: the keys (the connection test) and that every
+    configured product id exists in PowerOffice Go, naming each one that does not."""
+    from django.utils.translation import gettext as _
+
+    from integrations.connections import connection_test
+    from integrations.errors import ConnectionMisconfigured, IntegrationError
+    from pos.selectors import pos_connection
+
+    connection = pos_connection(client=pos_settings.client)
+    if connection is None:
+        return False, _("%(client)s has no PowerOffice Go connection. Add one first.") % {
+            "client": pos_settings.client}
+    result = connection_test(connection=connection)
+    try:
+        missing = fetch_missing_pos_products(connection=connection, pos_settings=pos_settings)
+    except (IntegrationError, ConnectionMisconfigured) as err:
+        return False, f"{result.message} " + _("Products not checked: %(error)s") % {"error": err}
+    if missing:
+        return False, f"{result.message} " + _(
+            "These product ids do not exist in PowerOffice Go: %(missing)s."
+        ) % {"missing": ", ".join(missing)}
+    checked = len(pos_settings.configured_product_ids())
+    return result.ok, f"{result.message} " + _(
+        "All %(count)d configured product ids exist in PowerOffice Go."
+    ) % {"count": checked}

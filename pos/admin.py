@@ -1,0 +1,151 @@
+"""Admin for POS invoice sales: the settings page that walks through the setup, sales, batches."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from .models import PosBatch, PosSale, PosSaleLine, PosSettings
+from .resources import PosSaleResource, PosSettingsResource
+from .selectors import pos_connection
+from .services import pos_settings_save
+
+SETUP_STEPS = _(
+    "Setup, in this order: "
+    "(1) In PowerOffice Go, add the Ledgerbridge extension (Menu › Settings › Extensions › Add "
+    "extension) and enter its client key on the client's PowerOffice Go connection; copy the "
+    "key at once, PowerOffice Go does not show it again. "
+    "(2) If it does not exist yet, create the account 19xx “Faktura kasse” (Menu › Chart of "
+    "accounts › Add account) and enter its number below. "
+    "(3) Create six products (Menu › Products › Add product), named as you like, e.g. "
+    "“Servering i henhold til nota av 25%”: one per VAT rate 0, 12, 15 and 25 %, one for "
+    "gratuity and one for the invoice fee. "
+    "(4) Enter their product ids below: Menu › Products, the id is in the product list (the "
+    "“Kode” column). Use your own ids, not those of an example. "
+    "(5) Save, then press “Test connection”: it checks the keys and every product id. "
+    "(6) Choose the nightly run time after closing; the schedule is created when you save. "
+    "(7) Switch the connection's endpoint mode from test to production when ready."
+)
+VAT_WARNING = _(
+    "VAT must be reported only once. The till already reports the VAT of these sales; the "
+    "invoices in PowerOffice Go must not report it again, or VAT is paid twice (for the sale "
+    "and for the invoice). Set the six products' sales account to the 19xx account, which is "
+    "where the POS posts its invoice payments. Talk to the client's accountant about this."
+)
+
+
+@admin.register(PosSettings)
+class PosSettingsAdmin(ImportExportModelAdmin):
+    resource_classes = [PosSettingsResource]
+    list_display = ["client", "enabled", "enabled_since", "run_time", "connection_mode",
+                    "invoice_payment_account", "send_to_customer"]
+    list_filter = ["enabled", "send_to_customer", "send_amounts_excluding_vat"]
+    search_fields = ["client__name", "client__organization_number"]
+    list_select_related = ["client"]
+    raw_id_fields = ["client"]
+    readonly_fields = ["vat_warning", "connection_link", "counter_posting"]
+    change_form_template = "admin/pos/possettings/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["vat_warning", "client", "enabled", "enabled_since",
+                           "connection_link"], "description": SETUP_STEPS}),
+        (_("Amounts"), {"fields": ["send_amounts_excluding_vat", "invoice_payment_account",
+                                   "counter_posting"]}),
+        (_("PowerOffice Go products"), {"fields": [
+            "product_id_vat_0", "product_id_vat_12", "product_id_vat_15", "product_id_vat_25",
+            "gratuity_product_id", "invoice_fee_product_id", "invoice_fee_amount"]}),
+        (_("Sending"), {"fields": ["send_to_customer", "run_time"]}),
+    ]
+
+    @admin.display(description=_("important"))
+    def vat_warning(self, obj):
+        return format_html('<strong style="color:#ba2121">{}</strong>', VAT_WARNING)
+
+    @admin.display(description=_("counter-posted to"))
+    def counter_posting(self, obj):
+        if obj is None or not obj.invoice_payment_account:
+            return gettext("No 19xx account set: enter the “Faktura kasse” account above.")
+        return gettext("POS invoice payments are counter-posted to account %(account)s.") % {
+            "account": obj.invoice_payment_account}
+
+    @admin.display(description=_("PowerOffice Go connection (endpoint mode)"))
+    def connection_link(self, obj):
+        connection = pos_connection(client=obj.client) if obj and obj.client_id else None
+        if connection is None:
+            return gettext("None yet: add a PowerOffice Go connection for this client.")
+        url = reverse("admin:integrations_connection_change", args=[connection.pk])
+        return format_html('<a href="{}">{} · {}</a>', url, connection,
+                           connection.get_mode_display())
+
+    @admin.display(description=_("endpoint mode"))
+    def connection_mode(self, obj):
+        connection = pos_connection(client=obj.client)
+        return connection.get_mode_display() if connection else "—"
+
+    def save_model(self, request, obj, form, change):
+        pos_settings_save(pos_settings=obj)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.test_connection_view)
+        return [path("<path:object_id>/test/", view, name="pos_possettings_test"),
+                *super().get_urls()]
+
+    def test_connection_view(self, request, object_id):
+        from integrations.poweroffice.pos import pos_settings_test
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        pos_settings = get_object_or_404(PosSettings, pk=object_id)
+        if not self.has_change_permission(request, pos_settings):
+            raise PermissionDenied
+        ok, message = pos_settings_test(pos_settings=pos_settings)
+        label = gettext("Connection OK") if ok else gettext("Connection test failed")
+        level = messages.SUCCESS if ok else messages.ERROR
+        self.message_user(request, f"{label}: {message}", level)
+        return HttpResponseRedirect(reverse("admin:pos_possettings_change", args=[object_id]))
+
+
+class PosSaleLineInline(admin.TabularInline):
+    model = PosSaleLine
+    extra = 0
+    fields = ["line_no", "description", "quantity", "amount_incl_vat", "vat_rate"]
+
+
+@admin.register(PosSale)
+class PosSaleAdmin(ImportExportModelAdmin):
+    resource_classes = [PosSaleResource]
+    list_display = ["number", "client", "sold_at", "till", "customer", "gratuity_amount",
+                    "status", "external_id", "batch"]
+    list_filter = ["status", "client", ("sold_at", admin.DateFieldListFilter)]
+    search_fields = ["=number", "customer__name", "external_id"]
+    list_select_related = ["client", "customer", "batch", "batch__client"]
+    autocomplete_fields = ["customer"]
+    raw_id_fields = ["client", "batch"]
+    readonly_fields = ["status", "external_id", "batch", "error", "sent_at"]
+    date_hierarchy = "sold_at"
+    inlines = [PosSaleLineInline]
+    show_full_result_count = False
+
+
+@admin.register(PosBatch)
+class PosBatchAdmin(admin.ModelAdmin):
+    list_display = ["business_date", "client", "status", "sales_total", "sales_sent",
+                    "sales_failed", "finished_at"]
+    list_filter = ["status", "client", ("business_date", admin.DateFieldListFilter)]
+    search_fields = ["client__name", "=business_date"]
+    list_select_related = ["client"]
+    raw_id_fields = ["client"]
+    readonly_fields = ["client", "business_date", "status", "sales_total", "sales_sent",
+                       "sales_failed", "finished_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

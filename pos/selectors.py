@@ -1,0 +1,52 @@
+"""Read paths of the pos app, shared by the batch, the PowerOffice exporter and the admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounting.models import Client
+
+from .models import PosBatch, PosSale, PosSettings
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def pos_sales_due(*, client: Client, since: dt.date, until: dt.date) -> QuerySet[PosSale]:
+    """Sales not yet sent (unsent, or failed before) sold from `since` to `until`, inclusive,
+    in local business days; oldest first."""
+    return PosSale.objects.filter(
+        client=client,
+        status__in=(PosSale.Status.UNSENT, PosSale.Status.FAILED),
+        sold_at__gte=_day_start(since),
+        sold_at__lt=_day_start(until + dt.timedelta(days=1)),
+    ).order_by("sold_at", "pk")
+
+
+def pos_sales_of_batch_unsent(*, batch: PosBatch) -> QuerySet[PosSale]:
+    """The batch's sales still to send, with what the mapping reads, oldest first."""
+    return (
+        PosSale.objects.filter(batch=batch)
+        .exclude(status=PosSale.Status.SENT)
+        .select_related("customer", "client")
+        .prefetch_related("lines")
+        .order_by("sold_at", "pk")
+    )
+
+
+def pos_settings_enabled(*, client: Client | None = None) -> QuerySet[PosSettings]:
+    settings = PosSettings.objects.filter(enabled=True, client__active=True)
+    if client is not None:
+        settings = settings.filter(client=client)
+    return settings.select_related("client")
+
+
+def pos_connection(*, client: Client):
+    """The client's PowerOffice Go connection (where POS sales go), or None."""
+    from integrations.models import Connection, System
+
+    return Connection.objects.filter(client=client, system=System.POWEROFFICE).first()

@@ -1,0 +1,75 @@
+"""The POS batch exporter over mocked HTTP (responses): exact bodies, contract-checked."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from accounting.models import Customer
+from integrations.poweroffice.auth import TOKENS
+from integrations.ratelimit import reset_rate_limiters
+from pos.batch import pos_batch_run
+from tests.factories.integrations import ConnectionFactory, ExternalLinkFactory
+from tests.factories.pos import PosSaleFactory, PosSettingsFactory
+from tests.integrations.poweroffice.contract_helpers import (
+    assert_requests_match_contract,
+    sent_json,
+    sent_requests,
+)
+
+pytestmark = pytest.mark.django_db
+BASE = "https://po.test"
+
+
+@pytest.fixture
+def connection(settings):
+    settings.POWEROFFICE_BASE_URLS = {**settings.POWEROFFICE_BASE_URLS, "sandbox": BASE}
+    settings.POWEROFFICE_RATE_LIMIT = 1000.0
+    TOKENS.clear()
+    reset_rate_limiters()
+    yield ConnectionFactory(secrets={"client_key": "0f1e2d3c-4b5a-4697-8877-66554433221a"})
+    TOKENS.clear()
+
+
+@pytest.fixture
+def token(http):
+    http.add("POST", f"{BASE}/OAuth/Token",
+             json={"access_token": "t0k", "token_type": "bearer", "expires_in": 1200})
+
+
+def test_linked_customer_needs_no_lookup_and_the_order_is_posted_as_mapped(
+    connection, token, http
+):
+    pos_settings = PosSettingsFactory(client=connection.client)
+    sale = PosSaleFactory(client=connection.client, number="777", lines=[("250.00", 25)])
+    ExternalLinkFactory(connection=connection, external_id="4242",
+                        content_type=ContentType.objects.get_for_model(Customer),
+                        object_id=sale.customer.pk)
+    http.add("POST", f"{BASE}/v2/SalesOrders/Complete", status=201,
+             json={"Id": "0b6f8a52-1d0c-4c3e-9f4e-6f1e2a3b4c5d", "SalesOrderNo": 1})
+    batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
+    body = sent_json(http, "POST", "/SalesOrders/Complete")
+    assert body["CustomerId"] == 4242
+    assert body["ExternalImportReference"] == f"LB-POS-{connection.client_id}-777"
+    assert body["SalesOrderLines"][0] == {
+        "ProductId": pos_settings.product_id_vat_25, "Description": "POS 777: 25 % VAT",
+        "Quantity": 1, "ProductUnitPrice": 250.0, "LineType": "Normal", "SortOrder": 1}
+    assert not sent_requests(http, "GET", "/Customers")
+    assert (batch.status, batch.sales_sent) == ("done", 1)
+    assert_requests_match_contract(http)
+
+
+def test_a_rejected_order_fails_that_sale_with_the_api_message(connection, token, http):
+    PosSettingsFactory(client=connection.client)
+    sale = PosSaleFactory(client=connection.client, number="778")
+    http.add("GET", f"{BASE}/v2/Customers",
+             json=[{"Id": 51, "Number": sale.customer.number, "Name": "X"}])
+    http.add("POST", f"{BASE}/v2/SalesOrders/Complete", status=404,
+             json={"title": "Object(s) not found", "status": 404,
+                   "detail": "SalesOrderLines[0].ProductId 30 not found."})
+    batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
+    sale.refresh_from_db()
+    assert (batch.status, sale.status) == ("failed", "failed")
+    assert sale.error.startswith("POS sale 778:")
+    assert "ProductId 30 not found" in sale.error
+    assert_requests_match_contract(http)
