@@ -16,6 +16,7 @@ from integrations.models import Connection, System, TransferKind
 
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .importers import ExpenseImporter, PaymentImporter
 from .models import PowerOfficeSettings
 from .types import ClientIntegrationInformation
 
@@ -36,7 +37,11 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
     ),
     TransferKind.CREDIT_NOTE: ("OutgoingInvoiceVoucher_Full", "VoucherDocumentation_Full"),
     TransferKind.SALES_ORDER: ("SalesOrders_Full",),
-    TransferKind.EXPENSE_IMPORT: ("AccountTransaction", "VoucherDocumentation_Full"),
+    TransferKind.EXPENSE_IMPORT: (
+        "AccountTransaction",
+        "SupplierLedger",
+        "VoucherDocumentation_Full",
+    ),
     TransferKind.PAYMENT_IMPORT: ("CustomerLedger",),
 }
 
@@ -56,6 +61,10 @@ class PowerOfficeConnector(BaseConnector):
     )
 
     admin_inlines = (PowerOfficeSettingsInline,)
+    importers = {
+        TransferKind.EXPENSE_IMPORT: ExpenseImporter,
+        TransferKind.PAYMENT_IMPORT: PaymentImporter,
+    }
 
     @staticmethod
     def settings_for(connection: Connection) -> PowerOfficeSettings:
@@ -70,7 +79,7 @@ class PowerOfficeConnector(BaseConnector):
         """The flows this connection runs: the kinds the connector handles, or, while no
         exporter is registered yet, every flow PowerOffice supports."""
         handled = [kind for kind in FLOW_PRIVILEGES if self.handles(kind)]
-        return handled or list(FLOW_PRIVILEGES)
+        return handled if self.exporters else list(FLOW_PRIVILEGES)
 
     def required_privileges(self, connection: Connection) -> dict[str, list[str]]:
         """Privilege -> the flows (labels) that need it."""
