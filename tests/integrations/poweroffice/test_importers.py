@@ -167,6 +167,14 @@ class TestExpenseImport:
         downloads = [c for c in cost_api.calls if "/Download" in c.request.url]
         assert len(downloads) == 2  # once per voucher with documents, not per row
 
+    def test_a_zip_answer_is_logged_as_its_size_not_its_bytes(
+        self, connection, projects, cost_api
+    ):
+        transfer = run_import(connection)
+
+        summary = transfer.attempt_set.get().response_summary
+        assert "\x00" not in summary and "bytes, application/zip>" in summary
+
     def test_billable_is_the_client_default_unless_the_project_overrides_it(
         self, connection, projects, cost_api
     ):
