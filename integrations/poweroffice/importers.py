@@ -87,7 +87,7 @@ class PowerOfficeImporter(BaseImporter):
         return stored
 
     def exists(self, record: Any) -> bool:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement exists()")
 
     def update(self, obj, item):
         raise AlreadyImported(str(obj))  # imported records are never overwritten

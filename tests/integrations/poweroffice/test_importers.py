@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -167,9 +168,7 @@ class TestExpenseImport:
         downloads = [c for c in cost_api.calls if "/Download" in c.request.url]
         assert len(downloads) == 2  # once per voucher with documents, not per row
 
-    def test_a_zip_answer_is_logged_as_its_size_not_its_bytes(
-        self, connection, projects, cost_api
-    ):
+    def test_a_zip_answer_is_logged_as_its_size_not_its_bytes(self, connection, projects, cost_api):
         transfer = run_import(connection)
 
         summary = transfer.attempt_set.get().response_summary
@@ -359,3 +358,51 @@ class TestPaymentImport:
 
         assert transfer.status == TransferStatus.SUCCEEDED
         assert not [c for c in http.calls if "/Customerledger/" in c.request.url]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_saving_the_same_cost_at_once_store_it_once():
+    """Real concurrency on PostgreSQL: both pass the "already there?" check, one wins the
+    unique constraint, the other reports AlreadyImported (counted as skipped)."""
+    import threading
+
+    from django.db import close_old_connections
+    from django.db import connection as db
+
+    from accounting.services import expense_record
+
+    if db.vendor != "postgresql":
+        pytest.skip("needs concurrent transactions (PostgreSQL)")
+    project = ProjectFactory(number="P100")
+    importer = importers.ExpenseImporter.__new__(importers.ExpenseImporter)
+    importer.owner = project.client
+    barrier, outcomes = threading.Barrier(2), []
+    row = SimpleNamespace(external_reference="v1/1")  # what exists() reads of a CostRow
+
+    def save():
+        expense = Expense(
+            client=project.client,
+            source_system="poweroffice",
+            external_reference="v1/1",
+            amount_incl_vat=Decimal("10.00"),
+            invoice_date=TODAY,
+            project=project,
+        )
+        barrier.wait()
+        return expense_record(expense=expense)
+
+    def worker():
+        try:
+            outcomes.append(importer.store(row, save, "row 1").pk)
+        except AlreadyImported:
+            outcomes.append("skipped")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes, key=str) == sorted([Expense.objects.get().pk, "skipped"], key=str)
