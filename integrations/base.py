@@ -64,6 +64,11 @@ class ImportReport:
         return data
 
 
+class AlreadyImported(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by an importer's create()/update() when the record turned out to be stored
+    already (e.g. by an overlapping run that won a unique constraint): counted as skipped."""
+
+
 class TransferContext:
     """What one attempt knows and records: transfer, connection, API client, steps, exchange."""
 
@@ -354,6 +359,8 @@ class BaseImporter:
         except SkipRecord as reason:
             report.skipped += 1
             report.notes.append(str(reason))
+        except AlreadyImported:
+            report.skipped += 1
         except DataError as err:
             report.failed += 1
             report.errors.append(err.message)

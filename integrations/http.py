@@ -57,9 +57,17 @@ def redact(text: str, extra_secrets: Iterable[str] = ()) -> str:
     return text
 
 
+def _response_text(response: requests.Response) -> str:
+    """The body as text, or a note of its size and type when it is a file (zip, PDF, image)."""
+    kind = response.headers.get("Content-Type", "")
+    if kind and not any(t in kind for t in ("json", "text", "xml", "html")):
+        return f"<{len(response.content)} bytes, {kind}>"
+    return response.text
+
+
 def excerpt(text: str, extra_secrets: Iterable[str] = (), limit: int = EXCERPT_LENGTH) -> str:
     """A short, redacted piece of a body, safe to store on a transfer attempt."""
-    text = redact(text or "", extra_secrets)
+    text = redact((text or "").replace("\x00", ""), extra_secrets)  # PostgreSQL text: no NUL
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -211,7 +219,7 @@ class ApiSession(requests.Session):
         return {
             "request": excerpt(f"{method} {url} {body_text}".strip(), self.secrets(), limit=300),
             "status": response.status_code,
-            "response": excerpt(response.text, self.secrets(), limit=300),
+            "response": excerpt(_response_text(response), self.secrets(), limit=300),
         }
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[override]

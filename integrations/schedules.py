@@ -25,6 +25,7 @@ class ScheduleSpec:
     func: str
     cron: str
     comment: str
+    args: str = ""  # Django-Q2 positional args as Python literals, e.g. "12, 'expense_import'"
 
 
 SCHEDULES: list[ScheduleSpec] = [
@@ -106,20 +107,23 @@ def schedules_upsert(
     return report
 
 
-def schedules_sync(*, specs: list[ScheduleSpec] | None = None) -> dict[str, list[str]]:
-    """Create or update each declared schedule by name. Returns names created/updated/unchanged."""
+def specs_wanted(specs: list[ScheduleSpec]) -> dict[str, dict[str, Any]]:
+    """The Schedule field values each spec asks for, by name (input for schedules_upsert)."""
     from django_q.models import Schedule
 
-    wanted = {
-        spec.name: {
-            "func": spec.func,
-            "schedule_type": Schedule.CRON,
-            "cron": spec.cron,
-            "repeats": -1,
-        }
-        for spec in (SCHEDULES if specs is None else specs)
-    }
-    return schedules_upsert(wanted=wanted)
+    wanted = {}
+    for spec in specs:
+        values = {"func": spec.func, "schedule_type": Schedule.CRON, "cron": spec.cron}
+        values["repeats"] = -1
+        if spec.args:
+            values["args"] = spec.args
+        wanted[spec.name] = values
+    return wanted
+
+
+def schedules_sync(*, specs: list[ScheduleSpec] | None = None) -> dict[str, list[str]]:
+    """Create or update each declared schedule by name. Returns names created/updated/unchanged."""
+    return schedules_upsert(wanted=specs_wanted(SCHEDULES if specs is None else specs))
 
 
 def schedules_sync_all() -> dict[str, list[str]]:

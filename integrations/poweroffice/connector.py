@@ -16,6 +16,7 @@ from integrations.models import Connection, System, TransferKind
 
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .importers import ExpenseImporter, PaymentImporter
 from .models import PowerOfficeSettings
 from .pos import PosBatchExporter
 from .types import ClientIntegrationInformation
@@ -37,7 +38,11 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
     ),
     TransferKind.CREDIT_NOTE: ("OutgoingInvoiceVoucher_Full", "VoucherDocumentation_Full"),
     TransferKind.SALES_ORDER: ("SalesOrders_Full",),
-    TransferKind.EXPENSE_IMPORT: ("AccountTransaction", "VoucherDocumentation_Full"),
+    TransferKind.EXPENSE_IMPORT: (
+        "AccountTransaction",
+        "SupplierLedger",
+        "VoucherDocumentation_Full",
+    ),
     TransferKind.PAYMENT_IMPORT: ("CustomerLedger",),
 }
 
@@ -45,8 +50,6 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
 class PowerOfficeConnector(BaseConnector):
     system = System.POWEROFFICE
     base_urls_setting = "POWEROFFICE_BASE_URLS"
-    # POS_BATCH works through many sales and returns counts, so it runs like an import.
-    importers = {TransferKind.POS_BATCH: PosBatchExporter}
     secret_fields = (
         SecretField(
             "client_key",
@@ -59,6 +62,12 @@ class PowerOfficeConnector(BaseConnector):
     )
 
     admin_inlines = (PowerOfficeSettingsInline,)
+    importers = {
+        TransferKind.EXPENSE_IMPORT: ExpenseImporter,
+        TransferKind.PAYMENT_IMPORT: PaymentImporter,
+        # POS_BATCH works through many sales and returns counts, so it runs like an import.
+        TransferKind.POS_BATCH: PosBatchExporter,
+    }
 
     @staticmethod
     def settings_for(connection: Connection) -> PowerOfficeSettings:
@@ -73,7 +82,7 @@ class PowerOfficeConnector(BaseConnector):
         """The flows this connection runs: the kinds the connector handles, or, while no
         exporter is registered yet, every flow PowerOffice supports."""
         handled = [kind for kind in FLOW_PRIVILEGES if self.handles(kind)]
-        return handled or list(FLOW_PRIVILEGES)
+        return handled if self.exporters else list(FLOW_PRIVILEGES)
 
     def required_privileges(self, connection: Connection) -> dict[str, list[str]]:
         """Privilege -> the flows (labels) that need it."""

@@ -228,3 +228,10 @@ class PowerOfficeResources:
 
     def list_customer_ledger_entries_by_match_id(self, match_id: int) -> Iterator[Dto]:
         return self._list("/Customerledger/EntriesByMatchId", {"matchId": match_id})
+
+    def list_supplier_ledger_statement(
+        self, *, from_date: dt.date, to_date: dt.date, **filters
+    ) -> Iterator[Dto]:
+        """Supplier-ledger entries (SupplierName, VoucherId, ...) in a date window."""
+        params = {"fromDate": from_date, "toDate": to_date}
+        return self._list("/Supplierledger/Statement", {**params, **filters})

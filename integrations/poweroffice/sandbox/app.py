@@ -9,6 +9,7 @@ Control API: see integrations.sandbox.app, plus
                                                                  "privileges": [...]}},
                                     "other_environment_client_keys": [...]}
     POST /_sandbox/tokens/expire   every issued token expires now (a 401 mid-batch)
+    POST /_sandbox/seed/supplier_invoice, /_sandbox/seed/customer_payment   see seeding.py
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from . import (
 )
 from .books import Books
 from .handlers import HANDLERS, Call
+from .seeding import SEEDS
 
 TOKEN_PATH_RE = re.compile(r"^/oauth/token/?$", re.IGNORECASE)
 API_PATH_RE = re.compile(r"^/v2/", re.IGNORECASE)
@@ -113,6 +115,11 @@ class PowerOfficeSandbox(SandboxApp):
                 self.config = SandboxConfig(**{**self.config.__dict__, **data})
                 self._limiter = self._new_limiter()
             return json_response(self.snapshot())
+        if name in SEEDS and request.method == "POST":
+            client_key = data.pop("client_key", None) or DEFAULT_CLIENT_KEY
+            books = self.books_for(client_key)
+            with self.lock:
+                return json_response(SEEDS[name](books, data))
         if name == "tokens/expire" and request.method == "POST":
             with self.lock:
                 self.tokens = {t: (c, s, self.clock() - 1) for t, (c, s, _) in self.tokens.items()}

@@ -47,6 +47,9 @@ class Books:
         self.transactions: list[Row] = []
         self.ledger: list[Row] = []
         self.documents: dict[str, tuple[str, bytes]] = {}
+        # Seeded incoming vouchers (see seeding.py): supplier-ledger entries and their files.
+        self.supplier_ledger: list[Row] = []
+        self.attachments: dict[str, list[tuple[str, bytes]]] = {}
 
     def register(self, name: str) -> Register:
         return self.registers[name]
@@ -65,6 +68,10 @@ class Books:
         return self.register(register).create(payload, SubledgerAccountId=next(self._ids))
 
     # -- lookups -------------------------------------------------------------------------------
+    def _project_code(self, project_id: Any) -> str | None:
+        row = self.register("Projects").rows.get(project_id) if project_id is not None else None
+        return row.get("Code") if row else None
+
     def _account(self, account_id: Any, where: str) -> Row:
         for register in ("GeneralLedgerAccounts", "Customers", "Suppliers", "Employees"):
             for row in self.register(register).rows.values():
@@ -119,8 +126,12 @@ class Books:
             "VoucherNo": voucher["VoucherNo"],
             "VoucherType": voucher["_kind"],
             "VatId": line.get("VatId"),
+            "VatAmount": 0.0,
             "ProjectId": line.get("ProjectId"),
+            "ProjectCode": self._project_code(line.get("ProjectId")),
             "IsReversed": False,
+            "CreatedDateTimeOffset": voucher["CreatedDateTimeOffset"],
+            "LastChangedDateTimeOffset": voucher["CreatedDateTimeOffset"],
         }
         self.transactions.append(row)
         return row
@@ -149,6 +160,8 @@ class Books:
                 "VoucherId": voucher["Id"],
                 "VoucherNo": voucher["VoucherNo"],
                 "VoucherType": "OutgoingInvoice" if amount >= 0 else "OutgoingCreditNote",
+                "CreatedDateTimeOffset": voucher["CreatedDateTimeOffset"],
+                "LastChangedDateTimeOffset": voucher["CreatedDateTimeOffset"],
             }
         )
 
@@ -208,16 +221,21 @@ class Books:
             raise _refused("The document is larger than 30 MB.", "file")
         self.documents[str(voucher_id)] = (filename, content)
 
+    def _files(self, voucher_id: str) -> list[tuple[str, bytes]]:
+        uploaded = [self.documents[voucher_id]] if voucher_id in self.documents else []
+        return uploaded + self.attachments.get(voucher_id, [])
+
     def documentation(self, voucher_id: str) -> list[Row]:
         voucher = self.vouchers.get(str(voucher_id))
         if voucher is None:
             return []
+        names = [name.lower() for name, _ in self._files(str(voucher_id))]
         return [
             {
                 "VoucherId": voucher["Id"],
                 "VoucherNo": voucher["VoucherNo"],
-                "HasPdf": str(voucher_id) in self.documents,
-                "HasImages": False,
+                "HasPdf": any(name.endswith(".pdf") for name in names),
+                "HasImages": any(not name.endswith(".pdf") for name in names),
                 "HasEhf": False,
                 "HasSalesOrderAttachments": False,
                 "IsImported": True,
@@ -225,12 +243,13 @@ class Books:
         ]
 
     def documentation_zip(self, voucher_id: str) -> bytes:
-        if str(voucher_id) not in self.documents:
+        files = self._files(str(voucher_id))
+        if not files:
             return b""
-        filename, content = self.documents[str(voucher_id)]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr(filename, content)
+            for filename, content in files:
+                archive.writestr(filename, content)
         return buffer.getvalue()
 
     def create_sales_order(self, payload: Row) -> Row:

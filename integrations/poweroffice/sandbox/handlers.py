@@ -7,6 +7,7 @@ response Dto (only its properties), lists are paged (PageNumber/PageSize) and em
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +60,7 @@ def filtered(rows: list[Row], query: dict[str, str], spec: dict[str, tuple[str, 
     tests: list[Callable[[Row], bool]] = []
     lower = {k.lower(): (f, kind) for k, (f, kind) in spec.items()}
     for name, value in query.items():
-        if name.lower() in PAGING_PARAMS or name.lower() == "onlycreatedbycurrentintegration":
+        if name.lower() in PAGING_PARAMS or name.lower() in IGNORED_FILTERS:
             continue
         if name.lower() not in lower:
             raise NotEmulated(f"Filter {name} is not emulated by this sandbox.")
@@ -69,11 +70,27 @@ def filtered(rows: list[Row], query: dict[str, str], spec: dict[str, tuple[str, 
         elif kind == "list":
             wanted = {v.strip().lower() for v in value.split(",")}
             tests.append(lambda r, f=field, w=wanted: str(r.get(f)).lower() in w)
+        elif kind == "after":
+            after = _instant(value)
+            tests.append(lambda r, f=field, t=after: _instant(r.get(f)) > t)
         elif kind == "from":
             tests.append(lambda r, f=field, d=value[:10]: str(r.get(f))[:10] >= d)
         else:
             tests.append(lambda r, f=field, d=value[:10]: str(r.get(f))[:10] <= d)
     return [r for r in rows if all(test(r) for test in tests)]
+
+
+# Accepted and not emulated: the sandbox has no sub-projects, every entry is "ours".
+IGNORED_FILTERS = {"onlycreatedbycurrentintegration", "includesubproject"}
+
+
+def _instant(value) -> dt.datetime:
+    """An ISO 8601 date-time as an aware datetime (naive ones taken as UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as err:
+        raise Problem(400, "Validation failed", f"{value!r} is not a date-time.") from err
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 # -- registers ------------------------------------------------------------------------------------
@@ -156,6 +173,21 @@ TRANSACTION_FILTERS = {
     "accountNos": ("AccountNo", "range"),
     "voucherNos": ("VoucherNo", "range"),
     "voucherTypes": ("VoucherType", "list"),
+    "projectCodes": ("ProjectCode", "list"),
+    "createdDateTimeOffsetGreaterThan": ("CreatedDateTimeOffset", "after"),
+    "lastChangedDateTimeOffsetGreaterThan": ("LastChangedDateTimeOffset", "after"),
+}
+CHANGE_FILTERS = {
+    "createdDateTimeOffsetGreaterThan": ("CreatedDateTimeOffset", "after"),
+    "lastChangedDateTimeOffsetGreaterThan": ("LastChangedDateTimeOffset", "after"),
+}
+SUPPLIER_LEDGER_FILTERS = {
+    "fromDate": ("VoucherDate", "from"),
+    "toDate": ("VoucherDate", "to"),
+    "invoiceNos": ("InvoiceNo", "list"),
+    "supplierNos": ("SupplierAccountNo", "range"),
+    "voucherTypes": ("VoucherType", "list"),
+    **CHANGE_FILTERS,
 }
 LEDGER_FILTERS = {
     "fromDate": ("VoucherDate", "from"),
@@ -164,6 +196,7 @@ LEDGER_FILTERS = {
     "customerNos": ("CustomerAccountNo", "range"),
     "voucherTypes": ("VoucherType", "list"),
     "customMatchingReferences": ("CustomMatchingReference", "list"),
+    **CHANGE_FILTERS,
 }
 
 
@@ -214,6 +247,9 @@ HANDLERS: dict[str, Callable[[Books, Call], Response]] = {
         c, filtered(b.ledger, c.query, LEDGER_FILTERS)
     ),
     "GET /Customerledger/EntriesByMatchId": _ledger_by_match,
+    "GET /Supplierledger/Statement": lambda b, c: paged(
+        c, filtered(b.supplier_ledger, c.query, SUPPLIER_LEDGER_FILTERS)
+    ),
 }
 for _name, _id in REGISTER_PATHS.items():
     HANDLERS.update(_register_handlers(_name, _id))

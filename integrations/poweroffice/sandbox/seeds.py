@@ -132,6 +132,7 @@ PRIVILEGES = [
     "Product_Full",
     "Project_Full",
     "SalesOrders_Full",
+    "SupplierLedger",
     "Supplier_Full",
     "VoucherDocumentation_Full",
 ]
