@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounting",
     "integrations",
     "integrations.poweroffice",
+    "integrations.azets",
     "pos",
     "api",
 ]

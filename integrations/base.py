@@ -55,10 +55,12 @@ class ImportReport:
     skipped: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why records were skipped
 
     def as_result(self) -> dict[str, Any]:
         data = asdict(self)
         data["errors"] = data["errors"][:20]
+        data["notes"] = data["notes"][:20]
         return data
 
 
@@ -105,6 +107,28 @@ class TransferContext:
             result["total"] = total
         self.transfer.result = result
         Transfer.objects.filter(pk=self.transfer.pk).update(result=result)
+
+
+class SkipRecord(Exception):
+    """Raised by an importer hook (parse, create) for a record that is deliberately not imported
+    (an unknown project, an account outside the range, a rule saying "ignore"): counted as
+    skipped, with the reason kept among the report's notes, and the import goes on."""
+
+
+def require_external_vat_codes(invoice: Any) -> None:
+    """The rule every accounting connector applies before any call: each line's account must
+    carry the external VAT code of the accounting system. DataError naming invoice, line and
+    account otherwise (e.g. "Invoice 10023 line 2: account 3000 has no external VAT code")."""
+    lines = invoice.lines.select_related("account").order_by("line_no")
+    for line in lines:
+        if not line.account.external_vat_code:
+            raise DataError(
+                f"{invoice.label} line {line.line_no}: account {line.account.number} has no "
+                "external VAT code; set it on the account (it must match the accounting "
+                "system) and re-queue the transfer.",
+                record=str(invoice.label),
+                field=f"lines.{line.line_no}.account",
+            )
 
 
 class BaseConnector:
@@ -327,6 +351,9 @@ class BaseImporter:
                 )
             report.created += existing is None
             report.updated += existing is not None
+        except SkipRecord as reason:
+            report.skipped += 1
+            report.notes.append(str(reason))
         except DataError as err:
             report.failed += 1
             report.errors.append(err.message)

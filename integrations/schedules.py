@@ -40,6 +40,12 @@ SCHEDULES: list[ScheduleSpec] = [
         cron="17 * * * *",  # https://crontab.guru/#17_*_*_*_* — hourly, at minute 17
         comment="Forget Idempotency-Key responses older than API_IDEMPOTENCY_TTL_HOURS.",
     ),
+    ScheduleSpec(
+        name="azets.expense_imports",
+        func="integrations.azets.tasks.azets_expense_imports_task",
+        cron="30 5 * * *",  # https://crontab.guru/#30_5_*_*_* — every day at 05:30
+        comment="Queue the daily Azets expense import of every connection that has it on.",
+    ),
 ]
 
 

@@ -9,7 +9,8 @@ Control API (JSON), for tests and benchmarks:
     GET  /_sandbox/state           what the sandbox holds (subclass snapshot)
     POST /_sandbox/reset           back to the seeded state; faults off; log cleared
     GET  /_sandbox/faults          current fault settings
-    POST /_sandbox/faults          {"latency": 0.2, "error_rate": 0.3, "drop_rate": 0.1, "seed": 7}
+    POST /_sandbox/faults          {"latency": 0.2, "error_rate": 0.3, "drop_rate": 0.1, "seed": 7,
+                                    "throttle_rate": 0.5, "retry_after": 2, "unauthorized": true}
     GET  /_sandbox/requests        recorded requests;  DELETE clears them
     POST /_sandbox/<command>       subclass commands (see control_command)
 """
@@ -23,7 +24,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .faults import FaultInjector, drop_connection
+from .faults import FaultConfig, FaultInjector, drop_connection
 from .problems import NotEmulated, Problem, json_response, not_emulated, problem
 from .recording import RequestLog
 
@@ -78,8 +79,9 @@ class SandboxApp:
         exempt = self.fault_exempt(request)
         if not exempt:
             self.faults.delay()
-            if self.faults.should_fail():
-                return problem(500, "Internal Server Error", "Injected fault."), False
+            injected = self.injected_fault()
+            if injected is not None:
+                return injected, False
         try:
             response = self.dispatch(request)
         except NotEmulated as err:
@@ -95,6 +97,19 @@ class SandboxApp:
         )
         return response, dropped
 
+    def injected_fault(self) -> Response | None:
+        """The answer of a switched-on fault that strikes before anything is handled: 401 while
+        `unauthorized`, 429 with Retry-After, or 500."""
+        config = self.faults.config
+        if config.unauthorized:
+            return problem(401, "Unauthorized", "Injected fault: the credentials were refused.")
+        if self.faults.should_throttle():
+            headers = {"Retry-After": str(config.retry_after)}
+            return problem(429, "Too Many Requests", "Injected fault.", headers=headers)
+        if self.faults.should_fail():
+            return problem(500, "Internal Server Error", "Injected fault.")
+        return None
+
     def control(self, request: Request) -> Response:
         name = request.path[len(CONTROL_PREFIX) :].strip("/")
         data = request.get_json(silent=True) or {}
@@ -108,7 +123,7 @@ class SandboxApp:
             return json_response(self.snapshot())
         if name == "reset" and request.method == "POST":
             self.reset()
-            self.faults.configure(latency=0.0, error_rate=0.0, drop_rate=0.0, seed=0)
+            self.faults.configure(**asdict(FaultConfig()))
             self.log.clear()
             return json_response({"reset": True})
         if name == "faults":

@@ -3,7 +3,10 @@
 - latency: seconds added before every emulated request is handled;
 - error_rate: share of requests answered 500 *before* anything is stored;
 - drop_rate: share of successful writes whose response is dropped *after* the write was stored
-  (the client sees a broken connection and cannot know the write happened).
+  (the client sees a broken connection and cannot know the write happened);
+- throttle_rate: share of requests answered 429 with `Retry-After: retry_after` seconds, before
+  anything is stored;
+- unauthorized: every request is answered 401 (credentials revoked) until switched off.
 """
 
 from __future__ import annotations
@@ -21,13 +24,16 @@ class FaultConfig:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int = 0
+    throttle_rate: float = 0.0
+    retry_after: int = 1
+    unauthorized: bool = False
 
 
 class FaultInjector:
     def __init__(self, seed: int = 0, sleep=time.sleep) -> None:
         self._lock = threading.Lock()
         self._sleep = sleep
-        self.configure(seed=seed, latency=0.0, error_rate=0.0, drop_rate=0.0)
+        self.configure(**{**asdict(FaultConfig()), "seed": seed})
 
     def configure(self, **changes) -> FaultConfig:
         """Change some settings; a new seed restarts the random sequence."""
@@ -35,7 +41,7 @@ class FaultInjector:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
-        for name in ("error_rate", "drop_rate"):
+        for name in ("error_rate", "drop_rate", "throttle_rate"):
             if name in changes and not 0.0 <= float(changes[name]) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         with self._lock:
@@ -60,6 +66,9 @@ class FaultInjector:
 
     def should_drop(self) -> bool:
         return self._draw(self.config.drop_rate)
+
+    def should_throttle(self) -> bool:
+        return self._draw(self.config.throttle_rate)
 
 
 def drop_connection(environ: dict) -> None:

@@ -13,6 +13,8 @@ PROBLEM_TYPES = {
     403: "https://tools.ietf.org/html/rfc7231#section-6.5.3",
     404: "https://tools.ietf.org/html/rfc7231#section-6.5.4",
     409: "https://tools.ietf.org/html/rfc7231#section-6.5.8",
+    422: "https://tools.ietf.org/html/rfc4918#section-11.2",
+    429: "https://tools.ietf.org/html/rfc6585#section-4",
     500: "https://tools.ietf.org/html/rfc7231#section-6.6.1",
     501: "https://tools.ietf.org/html/rfc7231#section-6.6.2",
 }
@@ -32,10 +34,11 @@ def problem(
     title: str,
     detail: str = "",
     *,
-    errors: dict[str, list[str]] | None = None,
+    errors: dict[str, list[str]] | list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """A ProblemDetails body with the lower-case keys real APIs put on the wire."""
+    """A ProblemDetails body with the lower-case keys real APIs put on the wire. `errors` is
+    either {field: [messages]} or [{"field": ..., "message": ...}], as the contract wants."""
     body: dict[str, Any] = {"type": PROBLEM_TYPES.get(status, "about:blank"), "title": title}
     body["status"] = status
     if detail:

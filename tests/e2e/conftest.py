@@ -1,5 +1,5 @@
-"""End-to-end fixtures: the PowerOffice sandbox in a thread on a free port, and the real client
-pointed at it over HTTP (settings.POWEROFFICE_BASE_URLS["sandbox"] is overridden).
+"""End-to-end fixtures: the PowerOffice and Azets sandboxes in a thread on a free port, and the
+real clients pointed at them over HTTP (settings.<SYSTEM>_BASE_URLS["sandbox"] is overridden).
 
     def test_something(po_sandbox, po_client):     # both marked e2e by the module
         po_client.create_customer({...})
@@ -25,7 +25,7 @@ class RunningSandbox:
 
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
-        self.app: PowerOfficeSandbox = server.app
+        self.app = server.app
         self.url = server.url
 
     def control(self, command: str, data: dict | None = None, method: str = "POST"):
@@ -59,6 +59,16 @@ def po_sandbox(settings):
     app = PowerOfficeSandbox(config=SandboxConfig(rate_limit=None))
     with SandboxServer(app) as server:
         settings.POWEROFFICE_BASE_URLS = {**settings.POWEROFFICE_BASE_URLS, "sandbox": server.url}
+        yield RunningSandbox(server)
+
+
+@pytest.fixture
+def azets_sandbox(settings):
+    """The Azets sandbox on a free loopback port; sandbox-mode Azets connections use it."""
+    from integrations.azets.sandbox.app import AzetsSandbox
+
+    with SandboxServer(AzetsSandbox()) as server:
+        settings.AZETS_BASE_URLS = {**settings.AZETS_BASE_URLS, "sandbox": server.url}
         yield RunningSandbox(server)
 
 

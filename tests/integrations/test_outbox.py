@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_enqueue_writes_one_pending_transfer_per_enabled_connection(connection):
-    ConnectionFactory(client=connection.client, system=System.AZETS)  # no connector registered
+    ConnectionFactory(client=connection.client, system=System.POS)  # no connector registered
     ConnectionFactory(system=System.POWEROFFICE)  # another client
 
     [transfer] = transfer_enqueue(obj=connection.client, kind=TransferKind.CUSTOMER)
