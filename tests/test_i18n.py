@@ -1,0 +1,179 @@
+"""Norwegian bokmål for Norwegian users, English for the rest, and a complete bokmål catalogue.
+
+The .mo files are git-ignored: `make test` compiles them, and the fixture below does the same when
+the suite runs straight from a fresh clone with `.venv/bin/pytest`.
+"""
+
+import ast
+import contextlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.utils import translation
+
+from accounting.models import Customer, Invoice, InvoiceLine
+from accounting.services import invoice_line_save, record_save
+from tests.factories import AccountFactory, ClientFactory, CustomerFactory, InvoiceFactory
+
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+NB_PO = LOCALE_DIR / "nb" / "LC_MESSAGES" / "django.po"
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sdr]|\{[a-z_]*\}")
+
+
+@pytest.fixture(scope="session")
+def _compiled_catalogues():
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext (msgfmt) is not installed; see the README's requirements.")
+    with contextlib.chdir(settings.BASE_DIR):
+        call_command("compilemessages", locale=["nb", "en"], ignore_patterns=[".venv"], verbosity=0)
+
+
+@pytest.fixture
+def catalogues(_compiled_catalogues, settings):
+    # Setting LOCALE_PATHS again empties Django's per-process cache of loaded catalogues, so a
+    # catalogue compiled by the fixture above is read even if another test loaded "nb" earlier.
+    settings.LOCALE_PATHS = [LOCALE_DIR]
+
+
+def po_entries(path: Path) -> list[dict]:
+    """Entries of a .po file as {flags, msgid, msgid_plural?, msgstr: [forms]}, header excluded."""
+    entries = []
+    for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
+        entry: dict = {"flags": "", "msgstr": []}
+        parts: list[str] = []
+        for line in block.splitlines():
+            if line.startswith("#,"):
+                entry["flags"] += line
+            elif match := re.match(r'^(msgid_plural|msgid|msgstr(?:\[\d\])?) (".*")$', line):
+                parts = [ast.literal_eval(match.group(2))]
+                if match.group(1).startswith("msgstr"):
+                    entry["msgstr"].append(parts)
+                else:
+                    entry[match.group(1)] = parts
+            elif line.startswith('"'):
+                parts.append(ast.literal_eval(line))
+        for key in ("msgid", "msgid_plural"):
+            if key in entry:
+                entry[key] = "".join(entry[key])
+        entry["msgstr"] = ["".join(form) for form in entry["msgstr"]]
+        entries.append(entry)
+    return [entry for entry in entries if entry.get("msgid")]
+
+
+@pytest.mark.django_db
+class TestAdminLanguage:
+    def test_admin_index_is_norwegian_for_a_norwegian_browser(self, catalogues, admin_client):
+        page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nb-NO,nb;q=0.9,en;q=0.5")
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert '<html lang="nb"' in html
+        for text in ("Regnskap", "Kunder", "Fakturaer", "Integrasjoner", "Overføringer"):
+            assert text in html
+        assert "Customers" not in html
+
+    def test_admin_index_is_english_for_an_english_browser(self, catalogues, admin_client):
+        html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+        assert '<html lang="en"' in html
+        assert "Accounting" in html and "Customers" in html
+        assert "Regnskap" not in html
+
+    def test_customer_list_columns_and_filters_are_norwegian(self, catalogues, admin_client):
+        CustomerFactory(name="Fjord Fisk AS")
+        page = admin_client.get("/admin/accounting/customer/", HTTP_ACCEPT_LANGUAGE="nb")
+        html = page.content.decode()
+        assert "Fjord Fisk AS" in html
+        assert ">Organisasjonsnummer</a>" in html and ">Landkode</a>" in html
+        assert "Etter fakturaleveringsmetode" in html
+
+
+class TestModelNames:
+    def test_verbose_names_are_norwegian_under_nb(self, catalogues):
+        with translation.override("nb"):
+            assert str(Customer._meta.verbose_name_plural) == "kunder"
+            assert str(Invoice._meta.verbose_name) == "faktura"
+            assert str(Invoice._meta.get_field("due_date").verbose_name) == "forfallsdato"
+            assert str(InvoiceLine._meta.get_field("vat_code").verbose_name) == "mva-kode"
+
+    def test_verbose_names_stay_english_under_en(self, catalogues):
+        with translation.override("en"):
+            assert str(Customer._meta.verbose_name_plural) == "customers"
+            assert str(Invoice._meta.get_field("due_date").verbose_name) == "due date"
+
+
+@pytest.mark.django_db
+class TestAccountingErrors:
+    def test_line_on_account_without_vat_code_is_refused_in_norwegian(self, catalogues):
+        invoice = InvoiceFactory()
+        account = AccountFactory(client=invoice.client, number=3900, vat_code=None)
+        line = InvoiceLine(
+            invoice=invoice, line_no=2, description="x", account=account, unit_price=1
+        )
+        with translation.override("nb"), pytest.raises(ValidationError) as excinfo:
+            invoice_line_save(line=line)
+        message = excinfo.value.message_dict["account"][0]
+        assert message.endswith("linje 2: konto 3900 har ingen mva-kode, så mva-satsen er ukjent.")
+        assert message.startswith("Utkast til faktura")
+
+    def test_bad_country_code_is_refused_in_norwegian(self, catalogues):
+        customer = CustomerFactory.build(client=ClientFactory(), number=10002, country_code="XX")
+        with translation.override("nb"), pytest.raises(ValidationError) as excinfo:
+            record_save(record=customer)
+        assert excinfo.value.message_dict["country_code"] == [
+            "Kunde 10002: landkoden «XX» er ikke en ISO 3166-1 alfa-2-kode (f.eks. NO, SE)."
+        ]
+
+    def test_bad_country_code_is_refused_in_english(self, catalogues):
+        customer = CustomerFactory.build(client=ClientFactory(), number=10002, country_code="XX")
+        with translation.override("en"), pytest.raises(ValidationError) as excinfo:
+            record_save(record=customer)
+        assert excinfo.value.message_dict["country_code"] == [
+            "Customer 10002: country code 'XX' is not an ISO 3166-1 alpha-2 code (e.g. NO, SE)."
+        ]
+
+
+def test_plural_messages_use_both_norwegian_forms(catalogues):
+    singular, plural = "%(count)d token revoked.", "%(count)d tokens revoked."
+    with translation.override("nb"):
+        assert translation.ngettext(singular, plural, 1) % {"count": 1} == "1 token tilbakekalt."
+        assert translation.ngettext(singular, plural, 3) % {"count": 3} == "3 tokener tilbakekalt."
+
+
+class TestNorwegianCatalogue:
+    def test_header_declares_bokmal_utf8_and_two_plural_forms(self):
+        header = NB_PO.read_text(encoding="utf-8").split("\n\n", 1)[0]
+        assert '"Language: nb\\n"' in header
+        assert "charset=UTF-8" in header
+        assert "nplurals=2; plural=(n != 1);" in header
+        assert "fuzzy" not in header
+
+    def test_every_entry_is_translated_and_none_is_fuzzy(self):
+        entries = po_entries(NB_PO)
+        assert len(entries) > 100
+        untranslated = [e["msgid"] for e in entries if not all(e["msgstr"]) or not e["msgstr"]]
+        fuzzy = [e["msgid"] for e in entries if "fuzzy" in e["flags"]]
+        assert untranslated == []
+        assert fuzzy == []
+
+    def test_plural_entries_have_both_forms(self):
+        plurals = [e for e in po_entries(NB_PO) if "msgid_plural" in e]
+        assert plurals
+        assert [e["msgid"] for e in plurals if len(e["msgstr"]) != 2] == []
+
+    def test_translations_keep_every_placeholder_and_html_tag(self):
+        def parts(text):
+            found = PLACEHOLDER.findall(text) + re.findall(r"</?[a-z]+>", text)
+            return sorted(found)
+
+        broken = [
+            e["msgid"]
+            for e in po_entries(NB_PO)
+            for form in e["msgstr"]
+            if parts(form) != parts(e.get("msgid_plural", e["msgid"]))
+            and parts(form) != parts(e["msgid"])
+        ]
+        assert broken == []
