@@ -16,8 +16,10 @@ from integrations.models import Connection, System, TransferKind
 
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .exporters import CustomerExporter, ProjectExporter
 from .models import PowerOfficeSettings
 from .types import ClientIntegrationInformation
+from .vouchers import CreditNoteExporter, InvoiceExporter
 
 # Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
 FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,13 @@ class PowerOfficeConnector(BaseConnector):
     )
 
     admin_inlines = (PowerOfficeSettingsInline,)
+    # Products and product groups are deliberately absent: this flow never transfers them.
+    exporters = {
+        TransferKind.CUSTOMER: CustomerExporter,
+        TransferKind.PROJECT: ProjectExporter,
+        TransferKind.INVOICE: InvoiceExporter,
+        TransferKind.CREDIT_NOTE: CreditNoteExporter,
+    }
 
     @staticmethod
     def settings_for(connection: Connection) -> PowerOfficeSettings:
