@@ -75,9 +75,13 @@ class SandboxApp:
         return response(environ, start_response)
 
     def serve(self, request: Request) -> tuple[Response, bool]:
-        exempt = self.fault_exempt(request)
+        exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
         if not exempt:
             self.faults.delay()
+            status = self.faults.forced_status()
+            if status is not None:
+                headers = {"Retry-After": "1"} if status == 429 else None
+                return problem(status, "Injected fault", "Injected storm.", headers=headers), False
             if self.faults.should_fail():
                 return problem(500, "Internal Server Error", "Injected fault."), False
         try:
@@ -108,7 +112,9 @@ class SandboxApp:
             return json_response(self.snapshot())
         if name == "reset" and request.method == "POST":
             self.reset()
-            self.faults.configure(latency=0.0, error_rate=0.0, drop_rate=0.0, seed=0)
+            self.faults.configure(
+                latency=0.0, error_rate=0.0, drop_rate=0.0, seed=0, fail_next=0, paths=[]
+            )
             self.log.clear()
             return json_response({"reset": True})
         if name == "faults":

@@ -3,7 +3,11 @@
 - latency: seconds added before every emulated request is handled;
 - error_rate: share of requests answered 500 *before* anything is stored;
 - drop_rate: share of successful writes whose response is dropped *after* the write was stored
-  (the client sees a broken connection and cannot know the write happened).
+  (the client sees a broken connection and cannot know the write happened);
+- fail_next / fail_status: the next N requests are answered with this status (500, 503 or 429
+  with Retry-After: 1) before anything is stored, a deterministic storm "for a while";
+- paths: if not empty, faults only hit requests whose path contains one of these texts
+  (case-insensitive), e.g. ["/Vouchers/"] to drop only the voucher post.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import random
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
@@ -21,13 +25,18 @@ class FaultConfig:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int = 0
+    fail_next: int = 0
+    fail_status: int = 500
+    paths: list[str] = field(default_factory=list)
 
 
 class FaultInjector:
     def __init__(self, seed: int = 0, sleep=time.sleep) -> None:
         self._lock = threading.Lock()
         self._sleep = sleep
-        self.configure(seed=seed, latency=0.0, error_rate=0.0, drop_rate=0.0)
+        self.configure(
+            seed=seed, latency=0.0, error_rate=0.0, drop_rate=0.0, fail_next=0, paths=[]
+        )
 
     def configure(self, **changes) -> FaultConfig:
         """Change some settings; a new seed restarts the random sequence."""
@@ -54,6 +63,18 @@ class FaultInjector:
     def delay(self) -> None:
         if self.config.latency > 0:
             self._sleep(self.config.latency)
+
+    def applies(self, path: str) -> bool:
+        paths = self.config.paths
+        return not paths or any(p.lower() in path.lower() for p in paths)
+
+    def forced_status(self) -> int | None:
+        """The status of the storm's next answer, or None when no storm is on."""
+        with self._lock:
+            if self.config.fail_next <= 0:
+                return None
+            self.config.fail_next -= 1
+            return int(self.config.fail_status)
 
     def should_fail(self) -> bool:
         return self._draw(self.config.error_rate)
