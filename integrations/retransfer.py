@@ -35,7 +35,7 @@ class RetransferReport:
 
 
 def numbers_parse(text: str) -> list[str]:
-    """"10023, 10024,,10023 " -> ["10023", "10024"] (order kept, duplicates dropped)."""
+    """ "10023, 10024,,10023 " -> ["10023", "10024"] (order kept, duplicates dropped)."""
     seen: dict[str, None] = {}
     for part in text.replace(";", ",").replace("\n", ",").split(","):
         if part.strip():

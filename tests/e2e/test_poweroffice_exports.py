@@ -199,9 +199,7 @@ def test_changed_customer_is_updated_not_duplicated(connection, po_sandbox):
     assert [r["method"] for r in patches].count("PATCH") == 1
 
 
-def test_retransfer_sends_known_customers_again_and_reports_unknown_numbers(
-    connection, po_sandbox
-):
+def test_retransfer_sends_known_customers_again_and_reports_unknown_numbers(connection, po_sandbox):
     customer = CustomerFactory(client=connection.client, number=10300, state="inactive")
     record_save(record=customer)
     process_until_done()
