@@ -214,3 +214,21 @@ def test_retransfer_sends_known_customers_again_and_reports_unknown_numbers(conn
     transfers = Transfer.objects.filter(kind=TransferKind.CUSTOMER, object_id=customer.pk)
     assert transfers.count() == 2
     assert all(t.status == TransferStatus.SUCCEEDED for t in transfers)
+
+
+def test_demo_connects_to_the_sandbox_and_its_invoices_arrive_once(po_sandbox, settings):
+    from accounting.demo import demo_setup
+
+    settings.POWEROFFICE_RATE_LIMIT = 1000.0
+    lookups_clear()
+    first = demo_setup()
+    process_until_done()
+    second = demo_setup()  # idempotent: nothing new is queued or posted
+    process_until_done()
+
+    state = books(po_sandbox)
+    assert sorted(v["InvoiceNo"] for v in state.vouchers.values()) == ["10001", "10002", "10003"]
+    assert len(state.documents) == 3
+    assert len(state.register("Departments").rows) == 2
+    assert any("3 invoices queued" in line for line in first.lines)
+    assert any("0 invoices queued" in line for line in second.lines)
