@@ -220,9 +220,13 @@ class TransferAdmin(ReadOnlyAdmin):
         self.message_user(request, done_message % {"count": count}, messages.SUCCESS)
 
     def get_urls(self):
+        from .admin_tools import retransfer_tool_view
+
         view = self.admin_site.admin_view(self.overview_view)
+        tool = self.admin_site.admin_view(lambda request: retransfer_tool_view(self, request))
         return [
             path("overview/", view, name="integrations_transfer_overview"),
+            path("tools/retransfer/", tool, name="integrations_retransfer_tool"),
             *super().get_urls(),
         ]
 

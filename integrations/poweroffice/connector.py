@@ -16,10 +16,12 @@ from integrations.models import Connection, System, TransferKind
 
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
+from .exporters import CustomerExporter, ProjectExporter
 from .importers import ExpenseImporter, PaymentImporter
 from .models import PowerOfficeSettings
 from .pos import PosBatchExporter
 from .types import ClientIntegrationInformation
+from .vouchers import CreditNoteExporter, InvoiceExporter
 
 # Transfer kind -> privileges (ValidPrivileges names) the flow needs in PowerOffice Go.
 FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
@@ -62,6 +64,14 @@ class PowerOfficeConnector(BaseConnector):
     )
 
     admin_inlines = (PowerOfficeSettingsInline,)
+    # Products and product groups are deliberately absent: this flow never transfers them.
+    # Products and product groups are deliberately absent: this flow never transfers them.
+    exporters = {
+        TransferKind.CUSTOMER: CustomerExporter,
+        TransferKind.PROJECT: ProjectExporter,
+        TransferKind.INVOICE: InvoiceExporter,
+        TransferKind.CREDIT_NOTE: CreditNoteExporter,
+    }
     importers = {
         TransferKind.EXPENSE_IMPORT: ExpenseImporter,
         TransferKind.PAYMENT_IMPORT: PaymentImporter,

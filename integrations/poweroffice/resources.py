@@ -88,6 +88,9 @@ class PowerOfficeResources:
         params = {"projectCodes": codes, "customerNos": customer_numbers}
         return self._list("/Projects", {**params, **filters})
 
+    def get_project(self, project_id: int) -> Dto:
+        return self._get(f"/Projects/{project_id}")
+
     def create_project(self, payload: Dto) -> Dto:
         return self._post("/Projects", payload)
 
@@ -96,6 +99,9 @@ class PowerOfficeResources:
 
     def list_departments(self, *, codes: Numbers = None, **filters) -> Iterator[Dto]:
         return self._list("/Departments", {"codes": codes, **filters})
+
+    def get_department(self, department_id: int) -> Dto:
+        return self._get(f"/Departments/{department_id}")
 
     def create_department(self, payload: Dto) -> Dto:
         return self._post("/Departments", payload)

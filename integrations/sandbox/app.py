@@ -76,7 +76,7 @@ class SandboxApp:
         return response(environ, start_response)
 
     def serve(self, request: Request) -> tuple[Response, bool]:
-        exempt = self.fault_exempt(request)
+        exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
         if not exempt:
             self.faults.delay()
             injected = self.injected_fault()
@@ -98,9 +98,13 @@ class SandboxApp:
         return response, dropped
 
     def injected_fault(self) -> Response | None:
-        """The answer of a switched-on fault that strikes before anything is handled: 401 while
-        `unauthorized`, 429 with Retry-After, or 500."""
+        """The answer of a switched-on fault that strikes before anything is handled: the next
+        answer of a storm, 401 while `unauthorized`, 429 with Retry-After, or 500."""
         config = self.faults.config
+        status = self.faults.forced_status()
+        if status is not None:
+            headers = {"Retry-After": str(config.retry_after)} if status == 429 else None
+            return problem(status, "Injected fault", "Injected storm.", headers=headers)
         if config.unauthorized:
             return problem(401, "Unauthorized", "Injected fault: the credentials were refused.")
         if self.faults.should_throttle():

@@ -6,7 +6,11 @@
   (the client sees a broken connection and cannot know the write happened);
 - throttle_rate: share of requests answered 429 with `Retry-After: retry_after` seconds, before
   anything is stored;
-- unauthorized: every request is answered 401 (credentials revoked) until switched off.
+- unauthorized: every request is answered 401 (credentials revoked) until switched off;
+- fail_next / fail_status: the next N requests are answered with this status (500, 503 or 429
+  with Retry-After) before anything is stored, a deterministic storm "for a while";
+- paths: if not empty, faults only hit requests whose path contains one of these texts
+  (case-insensitive), e.g. ["/Vouchers/"] to drop only the voucher post.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import random
 import socket
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
@@ -27,6 +31,9 @@ class FaultConfig:
     throttle_rate: float = 0.0
     retry_after: int = 1
     unauthorized: bool = False
+    fail_next: int = 0
+    fail_status: int = 500
+    paths: list[str] = field(default_factory=list)
 
 
 class FaultInjector:
@@ -66,6 +73,18 @@ class FaultInjector:
 
     def should_drop(self) -> bool:
         return self._draw(self.config.drop_rate)
+
+    def applies(self, path: str) -> bool:
+        paths = self.config.paths
+        return not paths or any(p.lower() in path.lower() for p in paths)
+
+    def forced_status(self) -> int | None:
+        """The status of the storm's next answer, or None when no storm is on."""
+        with self._lock:
+            if self.config.fail_next <= 0:
+                return None
+            self.config.fail_next -= 1
+            return int(self.config.fail_status)
 
     def should_throttle(self) -> bool:
         return self._draw(self.config.throttle_rate)

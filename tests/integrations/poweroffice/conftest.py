@@ -10,6 +10,7 @@ import pytest
 
 from integrations.poweroffice.auth import TOKENS
 from integrations.poweroffice.client import PowerOfficeClient
+from integrations.poweroffice.lookups import lookups_clear
 from integrations.ratelimit import SlidingWindowRateLimiter, reset_rate_limiters
 
 from .contract_helpers import assert_requests_match_contract
@@ -33,9 +34,11 @@ def captured(name: str):
 def _fresh_poweroffice_state():
     TOKENS.clear()
     reset_rate_limiters()
+    lookups_clear()
     yield
     TOKENS.clear()
     reset_rate_limiters()
+    lookups_clear()
 
 
 @pytest.fixture(autouse=True)

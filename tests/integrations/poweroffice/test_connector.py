@@ -56,15 +56,15 @@ def test_passing_test_names_the_client_and_every_needed_privilege(connection, ht
 
 
 def test_missing_privilege_fails_the_test_and_names_the_flows(connection, http, token):
-    granted = [p for p in ALL_PRIVILEGES if p != "AccountTransaction"]
+    granted = [p for p in ALL_PRIVILEGES if p != "Customer_Full"]
     http.add(
         "GET",
         f"{API}/ClientIntegrationInformation",
-        json=information(granted, ["AccountTransaction"]),
+        json=information(granted, ["Customer_Full"]),
     )
     result = connection_test(connection=connection)
     assert not result.ok
-    assert "AccountTransaction: MISSING (expense import)" in result.message
+    assert "Customer_Full: MISSING (customer)" in result.message
     assert "grant the integration these privileges" in result.message
 
 

@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from accounting.models import Client
+from integrations.retransfer import RETRANSFER_KINDS, records_retransfer
+
+
+class Command(BaseCommand):
+    help = _(
+        "Send customers or projects of one client to the accounting system again, whatever "
+        "their state. Example: retransfer --client 999000111 --kind customers --numbers 10023,10024"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--client", required=True, help=_("Organization number or id."))
+        parser.add_argument("--kind", required=True, choices=list(RETRANSFER_KINDS))
+        parser.add_argument("--numbers", required=True, help=_("Comma-separated numbers."))
+
+    def handle(self, *args, **options):
+        client = self._client(options["client"])
+        report = records_retransfer(
+            client=client, kind=options["kind"], numbers=options["numbers"], by=None
+        )
+        if report.queued:
+            self.stdout.write(_("Queued: %(n)s") % {"n": ", ".join(report.queued)})
+        if report.not_handled:
+            self.stdout.write(
+                _("No enabled connection transfers: %(n)s") % {"n": ", ".join(report.not_handled)}
+            )
+        if report.unknown:
+            raise CommandError(_("Unknown numbers: %(n)s") % {"n": ", ".join(report.unknown)})
+
+    def _client(self, value: str) -> Client:
+        client = Client.objects.filter(organization_number=value).first()
+        if client is None and value.isdigit():
+            client = Client.objects.filter(pk=int(value)).first()
+        if client is None:
+            raise CommandError(
+                _("No client has the organization number or id “%(value)s”.") % {"value": value}
+            )
+        return client
