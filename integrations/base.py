@@ -120,22 +120,6 @@ class SkipRecord(Exception):
     skipped, with the reason kept among the report's notes, and the import goes on."""
 
 
-def require_external_vat_codes(invoice: Any) -> None:
-    """The rule every accounting connector applies before any call: each line's account must
-    carry the external VAT code of the accounting system. DataError naming invoice, line and
-    account otherwise (e.g. "Invoice 10023 line 2: account 3000 has no external VAT code")."""
-    lines = invoice.lines.select_related("account").order_by("line_no")
-    for line in lines:
-        if not line.account.external_vat_code:
-            raise DataError(
-                f"{invoice.label} line {line.line_no}: account {line.account.number} has no "
-                "external VAT code; set it on the account (it must match the accounting "
-                "system) and re-queue the transfer.",
-                record=str(invoice.label),
-                field=f"lines.{line.line_no}.account",
-            )
-
-
 class BaseConnector:
     """One external system. Subclasses set the class attributes and implement `client_for` and
     `test_connection`; the rest is shared."""

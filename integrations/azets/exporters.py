@@ -12,9 +12,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounting.models import Customer, Invoice, Project
-from integrations.base import BaseExporter, require_external_vat_codes
+from integrations.base import BaseExporter
 from integrations.errors import Conflict
 from integrations.models import TransferKind
+from integrations.preflight import invoice_vat_codes_check
 
 from . import mapping
 from .models import AzetsSettings
@@ -109,7 +110,7 @@ class InvoiceExporter(AzetsExporter):
     def should_skip(self, invoice: Invoice) -> str:
         reason = super().should_skip(invoice)
         if not reason:
-            require_external_vat_codes(invoice)  # DataError before any call
+            invoice_vat_codes_check(invoice=invoice)  # DataError before any call
         return reason
 
     def build_payload(self, invoice: Invoice) -> dict[str, Any]:

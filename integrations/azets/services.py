@@ -51,7 +51,7 @@ def visma_file_for(*, settings, date_from: date, date_to: date) -> tuple[str, st
     """(file name, text) of the Visma Business batch file with the client's finalized invoices
     and credit notes dated in the range, and their customers. DataError if one cannot be sent."""
     from accounting.selectors import invoices_finalized
-    from integrations.base import require_external_vat_codes
+    from integrations.preflight import invoice_vat_codes_check
 
     from . import mapping
     from .visma_file import ActorRow, visma_batch_file
@@ -62,7 +62,7 @@ def visma_file_for(*, settings, date_from: date, date_to: date) -> tuple[str, st
     ).prefetch_related("lines__account")
     vouchers = []
     for invoice in invoices:
-        require_external_vat_codes(invoice)
+        invoice_vat_codes_check(invoice=invoice)
         vouchers.append(mapping.voucher_payload(invoice, settings))
     customers = {invoice.customer.number: invoice.customer for invoice in invoices}
     actors = [
