@@ -15,7 +15,8 @@ ACCOUNTANTS = "Accountants"
 _EDITABLE_ACCOUNTING_MODELS = (
     "vatcode", "account", "department", "employee", "customer", "contactperson", "supplier",
     "project", "projectactivity", "unit", "productgroup", "product", "productcomponent",
-    "invoice", "invoiceline", "expense", "expenseattachment",
+    "invoice", "invoiceline", "expense", "expenseattachment", "suppliergroup", "salesorder",
+    "salesorderline",
 )  # fmt: skip
 
 ROLES: dict[str, tuple[str, ...]] = {

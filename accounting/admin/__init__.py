@@ -1,3 +1,3 @@
 """Admin of the accounting app, one module per area."""
 
-from . import costs, invoices, registers  # noqa: F401
+from . import costs, invoices, orders, registers  # noqa: F401

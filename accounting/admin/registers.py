@@ -121,10 +121,30 @@ class SupplierAdmin(ClientOwnedAdmin):
         "organization_number",
         "country_code",
         "currency_code",
+        "group",
+        "transferable",
         "client",
     )
-    list_filter = ("client", "country_code", "currency_code")
+    list_filter = ("client", "group", "country_code", "currency_code")
     search_fields = ("number", "name", "organization_number")
+    list_select_related = ("client", "group")
+    autocomplete_fields = ("client", "group")
+
+    @admin.display(
+        boolean=True,
+        description=_("transferred"),
+        ordering="organization_number",
+    )
+    def transferable(self, obj):
+        """Only suppliers with an organization number go to the accounting system (create-only;
+        see the organization number's help text)."""
+        return bool(obj.organization_number.strip())
+
+
+@admin.register(models.SupplierGroup)
+class SupplierGroupAdmin(ClientOwnedAdmin):
+    list_display = ("name", "client")
+    search_fields = ("name",)
 
 
 class ProjectActivityInline(ClientOwnedInline):

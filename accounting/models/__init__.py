@@ -2,7 +2,8 @@ from .clients import Client
 from .costs import Expense, ExpenseAttachment, Payment
 from .invoices import Invoice, InvoiceLine
 from .ledger import Account, Department, VatCode
-from .parties import ContactPerson, Customer, Employee, Supplier
+from .orders import SalesOrder, SalesOrderLine
+from .parties import ContactPerson, Customer, Employee, Supplier, SupplierGroup
 from .products import Product, ProductComponent, ProductGroup, Unit
 from .projects import Project, ProjectActivity
 
@@ -23,7 +24,10 @@ __all__ = [
     "ProductGroup",
     "Project",
     "ProjectActivity",
+    "SalesOrder",
+    "SalesOrderLine",
     "Supplier",
+    "SupplierGroup",
     "Unit",
     "VatCode",
 ]

@@ -134,10 +134,50 @@ class ContactPerson(ClientOwned):
         return _("Contact person %(name)s") % {"name": str(self)}
 
 
+class SupplierGroup(ClientOwned):
+    """A named group of suppliers (initial sync files suppliers under "PowerOffice")."""
+
+    name = models.CharField(_("name"), max_length=100)
+
+    label_field = "name"
+
+    class Meta:
+        verbose_name = _("supplier group")
+        verbose_name_plural = _("supplier groups")
+        ordering = ["client", "name"]
+        constraints = [
+            unique_per_client(
+                "suppliergroup",
+                "name",
+                message=_("name is already used by another supplier group of this client."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Supplier(Address, ClientOwned):
     number = models.PositiveIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
-    organization_number = models.CharField(_("organization number"), max_length=30, blank=True)
+    organization_number = models.CharField(
+        _("organization number"),
+        max_length=30,
+        blank=True,
+        help_text=_(
+            "Only suppliers with an organization number are transferred to the accounting "
+            "system. Suppliers are only created there, never updated: a supplier that already "
+            "exists there must be changed in both systems by hand."
+        ),
+    )
+    group = models.ForeignKey(
+        SupplierGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="suppliers",
+        verbose_name=_("supplier group"),
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     currency_code = models.CharField(
         _("currency"), max_length=3, default="NOK", help_text=_("ISO 4217, e.g. NOK, EUR.")

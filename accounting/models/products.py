@@ -15,6 +15,15 @@ money_kwargs = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00"
 class Unit(ClientOwned):
     code = models.CharField(_("code"), max_length=20, help_text=_("e.g. pcs, h, kg."))
     name = models.CharField(_("name"), max_length=100)
+    external_code = models.CharField(
+        _("external unit code"),
+        max_length=10,
+        blank=True,
+        help_text=_(
+            "The unit's code in the accounting system (UN/ECE, e.g. EA, HUR, KGM). Units read "
+            "from there keep it; it cannot be changed afterwards."
+        ),
+    )
 
     label_field = "code"
 

@@ -7,6 +7,7 @@ from .invoices import (
     invoice_line_save,
     invoice_save,
 )
+from .orders import sales_order_mark_invoiced
 from .payments import expense_record, invoice_payment_status_refresh, payment_record
 from .records import TRANSFER_KINDS, record_save, transfer_kind_for
 
@@ -21,5 +22,6 @@ __all__ = [
     "invoice_save",
     "payment_record",
     "record_save",
+    "sales_order_mark_invoiced",
     "transfer_kind_for",
 ]

@@ -1,0 +1,56 @@
+"""Sales-order admin: orders are edited while open; "Mark invoiced" numbers them and queues their
+draft for the accounting system (sales_order_mark_invoiced). An invoiced order is read-only."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from accounting import models
+from accounting.services import sales_order_mark_invoiced
+
+from .base import ClientOwnedAdmin, run_for_each
+
+
+def _locked(obj) -> bool:
+    return obj is not None and obj.is_invoiced
+
+
+class SalesOrderLineInline(admin.TabularInline):
+    model = models.SalesOrderLine
+    fields = ("line_no", "product", "description", "quantity", "unit_price", "discount_percent")
+    autocomplete_fields = ("product",)
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return not _locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _locked(obj) and super().has_delete_permission(request, obj)
+
+
+@admin.register(models.SalesOrder)
+class SalesOrderAdmin(ClientOwnedAdmin):
+    list_display = (
+        "number", "customer", "order_date", "state", "invoice_number", "currency_code", "client",
+    )  # fmt: skip
+    list_filter = ("client", "state", "order_date")
+    search_fields = ("=number", "=invoice_number", "customer__name", "header")
+    list_select_related = ("client", "customer")
+    autocomplete_fields = ("client", "customer", "our_reference")
+    readonly_fields = ("state", "invoice_number", "invoiced_at")
+    date_hierarchy = "order_date"
+    inlines = (SalesOrderLineInline,)
+    actions = ("mark_invoiced_selected",)
+
+    def has_change_permission(self, request, obj=None):
+        return not _locked(obj) and super().has_change_permission(request, obj)
+
+    @admin.action(description=_("Mark selected orders invoiced"), permissions=["change"])
+    def mark_invoiced_selected(self, request, queryset):
+        run_for_each(
+            self, request, queryset.order_by("order_date", "number"),
+            lambda order: sales_order_mark_invoiced(order=order, by=request.user),
+            _("%(count)s order(s) marked invoiced; their drafts are queued for transfer."),
+        )  # fmt: skip
