@@ -21,6 +21,7 @@ from .models import PowerOfficeSettings
 IMPORT_BUTTONS = (
     (TransferKind.EXPENSE_IMPORT, _("Import expenses now")),
     (TransferKind.PAYMENT_IMPORT, _("Import payments now")),
+    (TransferKind.INITIAL_SYNC, _("Initial sync from PowerOffice Go")),
 )
 
 
@@ -94,7 +95,7 @@ class PowerOfficeSettingsAdmin(admin.ModelAdmin):
     list_select_related = ["connection__client"]
     raw_id_fields = ["connection"]
     readonly_fields = ["expenses_synced_until", "payments_synced_until"]
-    actions = ["import_expenses_now", "import_payments_now"]
+    actions = ["import_expenses_now", "import_payments_now", "initial_sync_now"]
 
     def has_add_permission(self, request):
         return False  # created with its connection
@@ -116,6 +117,14 @@ class PowerOfficeSettingsAdmin(admin.ModelAdmin):
     def import_payments_now(self, request, queryset):
         for row in queryset.select_related("connection__client"):
             self._enqueue(request, row, TransferKind.PAYMENT_IMPORT)
+
+    @admin.action(
+        description=_("Initial sync: read products, units, suppliers and customers"),
+        permissions=["change"],
+    )
+    def initial_sync_now(self, request, queryset):
+        for row in queryset.select_related("connection__client"):
+            self._enqueue(request, row, TransferKind.INITIAL_SYNC)
 
     def _enqueue(self, request, row: PowerOfficeSettings, kind: str) -> None:
         from .services import poweroffice_import_enqueue

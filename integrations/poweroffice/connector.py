@@ -16,10 +16,21 @@ from integrations.models import Connection, System, TransferKind
 
 from .admin import PowerOfficeSettingsInline
 from .client import PowerOfficeClient
-from .exporters import CustomerExporter, ProjectExporter
+from .exporters import (
+    ContactPersonExporter,
+    CustomerExporter,
+    DepartmentExporter,
+    EmployeeExporter,
+    ProductExporter,
+    ProductGroupExporter,
+    ProjectExporter,
+    SupplierExporter,
+)
 from .importers import ExpenseImporter, PaymentImporter
+from .initial_sync import InitialSync
 from .models import PowerOfficeSettings
 from .pos import PosBatchExporter
+from .sales_orders import SalesOrderExporter
 from .types import ClientIntegrationInformation
 from .vouchers import CreditNoteExporter, InvoiceExporter
 
@@ -30,7 +41,7 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
     TransferKind.PROJECT: ("Project_Full", "Employee_Full"),
     TransferKind.DEPARTMENT: ("Department_Full",),
     TransferKind.EMPLOYEE: ("Employee_Full",),
-    TransferKind.SUPPLIER: ("Supplier_Full",),
+    TransferKind.SUPPLIER: ("Supplier_Full", "ContactGroup_Full"),
     TransferKind.PRODUCT: ("Product_Full",),
     TransferKind.PRODUCT_GROUP: ("Product_Full",),
     TransferKind.INVOICE: (
@@ -39,13 +50,15 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
         "GeneralLedgerAccount_Full",
     ),
     TransferKind.CREDIT_NOTE: ("OutgoingInvoiceVoucher_Full", "VoucherDocumentation_Full"),
-    TransferKind.SALES_ORDER: ("SalesOrders_Full",),
+    TransferKind.SALES_ORDER: ("SalesOrders_Full", "Customer_Full"),
     TransferKind.EXPENSE_IMPORT: (
         "AccountTransaction",
         "SupplierLedger",
         "VoucherDocumentation_Full",
     ),
     TransferKind.PAYMENT_IMPORT: ("CustomerLedger",),
+    # Reading needs only the read roles; the _Full ones (granted for the exports) include them.
+    TransferKind.INITIAL_SYNC: ("Product_Full", "Customer_Full", "Supplier_Full"),
 }
 
 
@@ -64,11 +77,18 @@ class PowerOfficeConnector(BaseConnector):
     )
 
     admin_inlines = (PowerOfficeSettingsInline,)
-    # Products and product groups are deliberately absent: this flow never transfers them.
-    # Products and product groups are deliberately absent: this flow never transfers them.
+    # Products and product groups travel only through their own register transfers (the
+    # inventory flow); invoices never export them as dependencies.
     exporters = {
         TransferKind.CUSTOMER: CustomerExporter,
+        TransferKind.CONTACT_PERSON: ContactPersonExporter,
         TransferKind.PROJECT: ProjectExporter,
+        TransferKind.DEPARTMENT: DepartmentExporter,
+        TransferKind.EMPLOYEE: EmployeeExporter,
+        TransferKind.SUPPLIER: SupplierExporter,
+        TransferKind.PRODUCT: ProductExporter,
+        TransferKind.PRODUCT_GROUP: ProductGroupExporter,
+        TransferKind.SALES_ORDER: SalesOrderExporter,
         TransferKind.INVOICE: InvoiceExporter,
         TransferKind.CREDIT_NOTE: CreditNoteExporter,
     }
@@ -77,6 +97,8 @@ class PowerOfficeConnector(BaseConnector):
         TransferKind.PAYMENT_IMPORT: PaymentImporter,
         # POS_BATCH works through many sales and returns counts, so it runs like an import.
         TransferKind.POS_BATCH: PosBatchExporter,
+        # Reads products, units, suppliers and customers into the client (counts per register).
+        TransferKind.INITIAL_SYNC: InitialSync,
     }
 
     @staticmethod

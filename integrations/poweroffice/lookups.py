@@ -81,14 +81,28 @@ class Lookups:
 
         return self._cached("account_ids", load)
 
-    def customer_series(self) -> list[tuple[int, int]]:
-        """(from, to) of every customer sub-ledger number series."""
+    def number_series(self, series_type: str) -> list[tuple[int, int]]:
+        """(from, to) of every sub-ledger number series of a type ("Customer", "Employee")."""
 
         def load() -> list[tuple[int, int]]:
-            rows = self.client.list_sub_ledger_number_series(series_type="Customer")
+            rows = self.client.list_sub_ledger_number_series(series_type=series_type)
             return [(int(r["FromInclusive"]), int(r["ToInclusive"])) for r in rows]
 
-        return self._cached("customer_series", load)
+        return self._cached(f"series:{series_type}", load)
+
+    def customer_series(self) -> list[tuple[int, int]]:
+        return self.number_series("Customer")
+
+    def contact_group_id(self, name: str) -> int:
+        """Id of the contact group with this name, created in PowerOffice Go when missing."""
+
+        def load() -> int:
+            for row in self.client.list_contact_groups(names=[name]):
+                if str(row.get("Name", "")).strip().lower() == name.strip().lower():
+                    return int(row["Id"])
+            return int(self.client.create_contact_group({"Name": name})["Id"])
+
+        return self._cached(f"contact_group:{name.lower()}", load)
 
     def lock_date(self) -> dt.date | None:
         return self._cached("lock_date", self.client.get_lock_date, LOCK_DATE_TTL)

@@ -35,9 +35,21 @@ def customer_number(customer) -> int:
     return int(customer.external_ledger_number or customer.number)
 
 
+def invoice_delivery_type(customer) -> str:
+    """InvoiceDeliveryType. The customer's chosen method decides; e-mail needs an address to send
+    to, so a customer set to e-mail without any e-mail address goes out as print (the inventory
+    flow's rule: e-mail when an invoice e-mail is set, otherwise print). A customer who chose
+    print stays on print even with an invoice e-mail: an explicit choice beats an inference."""
+    method = customer.invoice_delivery_method
+    if method == "email" and not (customer.invoice_email or customer.email):
+        method = "print"
+    return DELIVERY_TYPES[method]
+
+
 def customer_check(customer) -> None:
-    """Refuse a customer PowerOffice Go would not invoice correctly (before any call)."""
-    if customer.invoice_delivery_method != "print" and not customer.organization_number.strip():
+    """Refuse a customer PowerOffice Go would not invoice correctly (before any call): anything
+    but print needs an organization number (the delivery type actually sent is checked)."""
+    if invoice_delivery_type(customer) != "Print" and not customer.organization_number.strip():
         raise DataError(
             _(
                 "%(record)s: invoice delivery method is %(method)s, which needs an organization "
@@ -49,7 +61,7 @@ def customer_check(customer) -> None:
         )
 
 
-def _mail_address(record) -> Dto | None:
+def mail_address(record) -> Dto | None:
     parts = (record.address_line1, record.address_line2, record.postcode, record.city)
     if not any(parts) and record.country_code in ("", "NO"):
         return None
@@ -72,8 +84,8 @@ def customer_payload(customer) -> Dto:
         "EmailAddress": customer.email or None,
         "InvoiceEmailAddress": customer.invoice_email or None,
         "PhoneNumber": customer.phone or None,
-        "MailAddress": _mail_address(customer),
-        "InvoiceDeliveryType": DELIVERY_TYPES[customer.invoice_delivery_method],
+        "MailAddress": mail_address(customer),
+        "InvoiceDeliveryType": invoice_delivery_type(customer),
         "Allowance": customer.discount_percent,
         "PaymentTerm": customer.payment_terms_days,
     }
@@ -83,22 +95,33 @@ def number_in_series(number: int, series: list[tuple[int, int]]) -> bool:
     return any(low <= number <= high for low, high in series)
 
 
-def number_series_error(customer, number: int, series: list[tuple[int, int]]) -> DataError:
+def number_series_error(record, number: int, series: list[tuple[int, int]]) -> DataError:
+    """The customer or employee number lies outside its sub-ledger number series."""
     ranges = ", ".join(f"{low}–{high}" for low, high in series) or _("none")
     return DataError(
         _(
-            "%(record)s: number %(number)s is outside the customer number series in PowerOffice "
-            "Go (%(ranges)s). Renumber the customer or add a series there."
+            "%(record)s: number %(number)s is outside the %(register)s number series in "
+            "PowerOffice Go (%(ranges)s). Renumber it, set its external ledger number, or add a "
+            "series there."
         )
-        % {"record": customer.label, "number": number, "ranges": ranges},
-        record=str(customer.label),
+        % {
+            "record": record.label,
+            "number": number,
+            "register": record._meta.verbose_name,
+            "ranges": ranges,
+        },
+        record=str(record.label),
         field="number",
     )
 
 
 # -- departments and projects -----------------------------------------------------------------
-def department_payload(department) -> Dto:
-    return {"Name": department.name, "Code": department.code, "IsActive": department.active}
+def department_payload(department, *, manager_id: int | None = None) -> Dto:
+    """DepartmentPostDto; the manager by id (PATCH takes ManagerEmployeeId only)."""
+    payload: Dto = {"Name": department.name, "Code": department.code, "IsActive": department.active}
+    if manager_id is not None:
+        payload["ManagerEmployeeId"] = manager_id
+    return payload
 
 
 def project_payload(

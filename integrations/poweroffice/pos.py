@@ -34,6 +34,8 @@ from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
 from pos.selectors import pos_sales_of_batch_unsent
 from pos.services import pos_sale_mark_failed, pos_sale_mark_sent
 
+from .sales_orders import SalesOrderApi, numbered, text_line
+
 Dto = dict[str, Any]
 REFERENCE_PREFIX = "LB-POS"
 
@@ -112,11 +114,7 @@ def pos_sale_payload(
     """The SalesOrderCompletePostDto for one POS sale (see the module docstring)."""
     lines = list(sale.lines.all() if lines is None else lines)
     order_lines = _sale_lines(sale, settings, lines) + _gratuity_line(sale, settings)
-    order_lines += _fee_line(settings)
-    if sale.note.strip():
-        order_lines.append({"Description": sale.note.strip()[:500], "LineType": "Text"})
-    for index, line in enumerate(order_lines, 1):
-        line["SortOrder"] = index
+    order_lines = numbered(order_lines + _fee_line(settings) + text_line(sale.note))
     payload: Dto = {
         "CustomerId": int(customer_id),
         "SalesOrderDate": timezone.localtime(sale.sold_at).date().isoformat(),
@@ -134,23 +132,9 @@ def pos_sale_payload(
 # -------------------------------------------------------------------------------------------
 # PowerOffice calls the batch needs (transport is the shared client's)
 # -------------------------------------------------------------------------------------------
-class PosSalesOrderApi:
-    """Sales-order and product calls of the POS batch, over a PowerOfficeClient."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def create_sales_order(self, payload: Dto) -> str:
-        return str(self.client.create_sales_order(payload)["Id"])
-
-    def find_sales_order(self, *, reference: str, customer_no: int | None,
-                         since: dt.datetime) -> str | None:
-        params = {"onlyCreatedByCurrentIntegration": True, "customerNos": customer_no,
-                  "lastChangedDateTimeOffsetGreaterThan": since.isoformat()}
-        for row in self.client._list("/SalesOrders", params):
-            if row.get("ExternalImportReference") == reference:
-                return str(row["Id"])
-        return None
+class PosSalesOrderApi(SalesOrderApi):
+    """Sales-order and product calls of the POS batch, over a PowerOfficeClient (create and
+    find-by-reference are the shared SalesOrderApi's)."""
 
     def invoice_already_sent(self, order_id: str) -> bool:
         rows = self.client._get("/SalesOrders/sentState", {"id": order_id}) or []

@@ -49,6 +49,9 @@ class PowerOfficeResources:
         params = {"supplierNos": numbers, "externalImportReference": external_import_reference}
         return self._list("/Suppliers", {**params, **filters})
 
+    def get_supplier(self, supplier_id: int) -> Dto:
+        return self._get(f"/Suppliers/{supplier_id}")
+
     def create_supplier(self, payload: Dto) -> Dto:
         return self._post("/Suppliers", payload)
 
@@ -61,6 +64,9 @@ class PowerOfficeResources:
     ) -> Iterator[Dto]:
         params = {"employeeNos": numbers, "externalImportReference": external_import_reference}
         return self._list("/Employees", {**params, **filters})
+
+    def get_employee(self, employee_id: int) -> Dto:
+        return self._get(f"/Employees/{employee_id}")
 
     def create_employee(self, payload: Dto) -> Dto:
         return self._post("/Employees", payload)
@@ -75,11 +81,21 @@ class PowerOfficeResources:
         params = {"contactIds": contact_ids, "externalCodes": external_codes}
         return self._list("/ContactPersons", {**params, **filters})
 
+    def get_contact_person(self, contact_id: int, person_id: int) -> Dto:
+        return self._get(f"/ContactPersons/{contact_id}/{person_id}")
+
     def create_contact_person(self, contact_id: int, payload: Dto) -> Dto:
         return self._post(f"/ContactPersons/{contact_id}", payload)
 
     def update_contact_person(self, contact_id: int, person_id: int, patch: Patch) -> Dto:
         return self._patch(f"/ContactPersons/{contact_id}/{person_id}", patch)
+
+    # -- contact groups (supplier and customer groups) ------------------------------------
+    def list_contact_groups(self, *, names: Iterable[str] | None = None) -> Iterator[Dto]:
+        return self._list("/ContactGroups", {"names": names})
+
+    def create_contact_group(self, payload: Dto) -> Dto:
+        return self._post("/ContactGroups", payload)
 
     # -- projects and departments -------------------------------------------------------
     def list_projects(
@@ -113,6 +129,9 @@ class PowerOfficeResources:
     def list_products(self, *, codes: Numbers = None, **filters) -> Iterator[Dto]:
         return self._list("/Products", {"codes": codes, **filters})
 
+    def get_product(self, product_id: int) -> Dto:
+        return self._get(f"/Products/{product_id}")
+
     def create_product(self, payload: Dto) -> Dto:
         return self._post("/Products", payload)
 
@@ -121,6 +140,9 @@ class PowerOfficeResources:
 
     def list_product_groups(self, *, codes: Numbers = None, **filters) -> Iterator[Dto]:
         return self._list("/ProductGroups", {"codes": codes, **filters})
+
+    def get_product_group(self, group_id: int) -> Dto:
+        return self._get(f"/ProductGroups/{group_id}")
 
     def create_product_group(self, payload: Dto) -> Dto:
         return self._post("/ProductGroups", payload)

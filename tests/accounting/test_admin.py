@@ -212,7 +212,7 @@ class TestEveryScreenRenders:
 
         call_command("demo_setup", stdout=io.StringIO())
         accounting_models = [m for m in admin.site._registry if m._meta.app_label == "accounting"]
-        assert len(accounting_models) == 16  # lines, components and attachments are inlines
+        assert len(accounting_models) == 18  # lines, components and attachments are inlines
         for model in accounting_models:
             prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
             changelist = superuser_client.get(reverse(f"{prefix}_changelist"))

@@ -58,10 +58,14 @@ class ImportCommand(BaseCommand):
             with transaction.atomic():
                 return poweroffice_import_enqueue(
                     connection=connection, kind=self.kind, full=options["full"],
-                    days=options.get("days"),
+                    days=options.get("days"), **self.extra_params(options),
                 )
         except DataError as err:
             raise CommandError(err.message) from err
+
+    def extra_params(self, options) -> dict:
+        """Further keyword arguments for poweroffice_import_enqueue (e.g. `what`)."""
+        return {}
 
     def report(self, transfer: Transfer) -> int:
         result = transfer.result or {}
@@ -70,6 +74,10 @@ class ImportCommand(BaseCommand):
         line = f"{line} ({counts})" if result else line
         failed = transfer.status == "failed"
         self.stdout.write(self.style.ERROR(line) if failed else self.style.SUCCESS(line))
+        for name, counts in (result.get("registers") or {}).items():
+            self.stdout.write(
+                f"  {name}: " + ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "fetched")
+            )
         for error in result.get("errors", []):
             self.stdout.write(f"  {error}")
         if transfer.last_error and failed:

@@ -104,6 +104,7 @@ REGISTER_PATHS = {
     "Products": "{id}",
     "ProductGroups": "{id}",
     "GeneralLedgerAccounts": "{id}",
+    "ContactGroups": "{id}",
 }
 
 
@@ -139,11 +140,16 @@ def _contact_person_create(books: Books, call: Call) -> Response:
     return answer(call, books.register("ContactPersons").create(call.body, ContactId=contact_id))
 
 
-def _contact_person_patch(books: Books, call: Call) -> Response:
-    register = books.register("ContactPersons")
-    person = register.get(call.params["id"])
+def _contact_person(books: Books, call: Call) -> Row:
+    person = books.register("ContactPersons").get(call.params["id"])
     if person["ContactId"] != int(call.params["contactId"]):
         raise Problem(404, "Object(s) not found", "Contact person not found on this contact.")
+    return person
+
+
+def _contact_person_patch(books: Books, call: Call) -> Response:
+    register = books.register("ContactPersons")
+    person = _contact_person(books, call)
     spec = contract.operation(call.key).get("patch")
     return answer(call, register.patch(person["Id"], call.body, spec))
 
@@ -225,6 +231,7 @@ HANDLERS: dict[str, Callable[[Books, Call], Response]] = {
     "GET /SubLedgerNumberSeries": _number_series,
     "GET /ContactPersons": lambda b, c: paged(c, b.register("ContactPersons").select(c.query)),
     "POST /ContactPersons/{contactId}": _contact_person_create,
+    "GET /ContactPersons/{contactId}/{id}": lambda b, c: answer(c, _contact_person(b, c)),
     "PATCH /ContactPersons/{contactId}/{id}": _contact_person_patch,
     "POST /Vouchers/OutgoingInvoiceJournals": lambda b, c: answer(
         c, b.post_outgoing_invoice(c.body)

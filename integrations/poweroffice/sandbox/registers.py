@@ -94,6 +94,7 @@ SPECS = {
         RegisterSpec("Departments", "Code", None, {"codes": "Code"}, defaults={"IsActive": True}),
         RegisterSpec("Products", "Code", None, {"codes": "Code"}, defaults={"IsArchived": False}),
         RegisterSpec("ProductGroups", "Code", None, {"codes": "Code"}),
+        RegisterSpec("ContactGroups", "Name", None, {"names": "Name"}),
         RegisterSpec("GeneralLedgerAccounts", "AccountNo", None, {"accountNos": "AccountNo"}),
         RegisterSpec(
             "ContactPersons",

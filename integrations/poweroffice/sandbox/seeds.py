@@ -121,6 +121,7 @@ NUMBER_SERIES = [
 PRIVILEGES = [
     "AccountTransaction",
     "CommonServices",
+    "ContactGroup_Full",
     "ContactPerson_Full",
     "CustomerLedger",
     "Customer_Full",
