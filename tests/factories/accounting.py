@@ -30,7 +30,10 @@ __all__ = [
     "ProductGroupFactory",
     "ProjectActivityFactory",
     "ProjectFactory",
+    "SalesOrderFactory",
+    "SalesOrderLineFactory",
     "SupplierFactory",
+    "SupplierGroupFactory",
     "UnitFactory",
     "UserFactory",
     "VatCodeFactory",
@@ -272,3 +275,42 @@ class PaymentFactory(ClientOwnedFactory):
     external_reference = factory.Sequence(lambda n: f"pay-{n}")
     payment_date = date(2026, 3, 20)
     amount = Decimal("1250.00")
+
+
+class SupplierGroupFactory(ClientOwnedFactory):
+    class Meta:
+        model = models.SupplierGroup
+        django_get_or_create = ("client", "name")
+
+    name = "PowerOffice"
+
+
+class SalesOrderFactory(ClientOwnedFactory):
+    """An open order; `lines=N` adds N lines of 2 × 150.00 with 10 % discount."""
+
+    class Meta:
+        model = models.SalesOrder
+        skip_postgeneration_save = True
+
+    number = factory.Sequence(lambda n: 5000 + n)
+    customer = factory.SubFactory(CustomerFactory, client=factory.SelfAttribute("..client"))
+    your_reference = "Their buyer"
+    header = "Spring delivery"
+    note = "Deliver to the back door"
+
+    @factory.post_generation
+    def lines(obj, create, extracted, **kwargs):
+        for index in range(extracted or 0):
+            SalesOrderLineFactory(order=obj, line_no=index + 1)
+
+
+class SalesOrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.SalesOrderLine
+
+    order = factory.SubFactory(SalesOrderFactory)
+    product = factory.SubFactory(ProductFactory, client=factory.SelfAttribute("..order.client"))
+    description = "Shelf"
+    quantity = Decimal("2")
+    unit_price = Decimal("150.00")
+    discount_percent = Decimal("10")

@@ -64,7 +64,7 @@ def test_missing_privilege_fails_the_test_and_names_the_flows(connection, http, 
     )
     result = connection_test(connection=connection)
     assert not result.ok
-    assert "Customer_Full: MISSING (customer)" in result.message
+    assert "Customer_Full: MISSING (customer, " in result.message
     assert "grant the integration these privileges" in result.message
 
 

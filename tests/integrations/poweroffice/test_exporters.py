@@ -170,17 +170,30 @@ class TestCustomerExport:
         assert not sent_requests(http, "GET", "/Customers")
 
 
-class TestProductsAreNotTransferred:
-    def test_connector_does_not_handle_products_or_product_groups(self):
+class TestProductsTravelOnlyThroughTheirOwnTransfers:
+    def test_connector_handles_products_and_product_groups_as_registers(self):
         connector = PowerOfficeConnector()
-        assert not connector.handles(TransferKind.PRODUCT)
-        assert not connector.handles(TransferKind.PRODUCT_GROUP)
+        assert connector.handles(TransferKind.PRODUCT)
+        assert connector.handles(TransferKind.PRODUCT_GROUP)
 
-    def test_saving_a_product_queues_nothing_for_poweroffice(self, connection, http):
-        record_save(record=ProductFactory.build(client=connection.client, unit=None))
-        record_save(record=ProductGroupFactory.build(client=connection.client))
-        assert not Transfer.objects.filter(kind__in=["product", "product_group"]).exists()
-        assert len(http.calls) == 0
+    def test_invoice_exporter_never_exports_products_as_dependencies(self):
+        from integrations.poweroffice.exporters import ProductExporter, ProductGroupExporter
+        from integrations.poweroffice.vouchers import CreditNoteExporter, InvoiceExporter
+
+        for exporter in (InvoiceExporter, CreditNoteExporter):
+            assert ProductExporter not in exporter.dependencies
+            assert ProductGroupExporter not in exporter.dependencies
+
+    def test_invoice_with_a_product_line_sends_no_product(self, connection, http, run):
+        invoice = finalized(connection)
+        product = ProductFactory(client=connection.client, unit=None)
+        invoice.lines.update(product=product)  # the line is locked; set it behind its back
+        mock_invoice_happy_path(http)
+
+        transfer = run(invoice, TransferKind.INVOICE, connection)
+
+        assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
+        assert not [c for c in http.calls if "/Products" in c.request.url]
 
 
 # -- invoices ---------------------------------------------------------------------------------
