@@ -21,7 +21,6 @@ from tests.factories import (
     InvoiceFactory,
     InvoiceLineFactory,
     ProductFactory,
-    ProductGroupFactory,
 )
 
 from .conftest import API, captured
