@@ -19,7 +19,7 @@ from .client import PowerOfficeClient
 from .exporters import CustomerExporter, ProjectExporter
 from .importers import ExpenseImporter, PaymentImporter
 from .models import PowerOfficeSettings, VoucherRoute
-from .pos import PosBatchExporter
+from .pos import PosBatchExporter, pos_settings_test
 from .types import ClientIntegrationInformation
 from .vouchers import CreditNoteExporter, InvoiceExporter
 
@@ -101,6 +101,11 @@ class PowerOfficeConnector(BaseConnector):
         """The connection's PowerOffice settings; defaults are stored on first use."""
         settings_row, _created = PowerOfficeSettings.objects.get_or_create(connection=connection)
         return settings_row
+
+    def pos_settings_test(self, pos_settings) -> ConnectionTestResult:
+        """The POS settings page's "Test connection": keys and every configured product id."""
+        ok, message = pos_settings_test(pos_settings=pos_settings)
+        return ConnectionTestResult(ok, message)
 
     def client_for(self, connection: Connection) -> PowerOfficeClient:
         return PowerOfficeClient.for_connection(connection)
