@@ -10,6 +10,7 @@ from .routers import (
     departments,
     employees,
     invoices,
+    pos_sales,
     products,
     projects,
     suppliers,
@@ -20,9 +21,10 @@ api = NinjaAPI(
     title="Ledgerbridge API",
     version="1",
     description=(
-        "Push registers, invoices and credit notes into Ledgerbridge and read back where they "
-        "stand in the accounting system. Authenticate with `Authorization: Bearer lb_…`; writes "
-        "accept an `Idempotency-Key` header; errors are RFC 9457 problem details."
+        "Push registers, invoices, credit notes and POS sales into Ledgerbridge and read back "
+        "where they stand in the accounting system. Authenticate with "
+        "`Authorization: Bearer lb_…`; writes accept an `Idempotency-Key` header; errors are "
+        "RFC 9457 problem details."
     ),
     urls_namespace="api-v1",
     auth=ApiTokenAuth(),
@@ -40,4 +42,5 @@ api.add_router("/products", products.router)
 api.add_router("/accounts", accounts.router)
 api.add_router("/invoices", invoices.router)
 api.add_router("/credit-notes", invoices.credit_notes_router)
+api.add_router("/pos-sales", pos_sales.router)
 api.add_router("/transfers", transfers.router)

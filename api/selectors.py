@@ -20,13 +20,19 @@ def transfers_of_client(*, client) -> QuerySet[Transfer]:
     return Transfer.objects.filter(client=client).select_related("connection")
 
 
+def transfers_of_record(*, record: models.Model) -> list[Transfer]:
+    """The transfers of one of the client's records, newest first."""
+    content_type = ContentType.objects.get_for_model(record)
+    transfers = transfers_of_client(client=record.client_id).filter(
+        content_type=content_type, object_id=record.pk
+    )
+    return list(transfers.order_by("-created_at", "-pk"))
+
+
 def transfer_status_of(*, record: models.Model) -> dict:
     """The object's external ids (per system) and its transfers, newest first."""
     content_type = ContentType.objects.get_for_model(record)
     links = ExternalLink.objects.filter(
         connection__client_id=record.client_id, content_type=content_type, object_id=record.pk
     ).select_related("connection")
-    transfers = transfers_of_client(client=record.client_id).filter(
-        content_type=content_type, object_id=record.pk
-    )
-    return {"links": list(links), "transfers": list(transfers)}
+    return {"links": list(links), "transfers": transfers_of_record(record=record)}

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from .errors import Conflict, ConnectionMisconfigured, DataError
 from .links import external_link_bind, link_for_external_id, link_for_object, payload_hash
@@ -161,6 +162,13 @@ class BaseConnector:
     def test_connection(self, connection: Connection) -> ConnectionTestResult:
         """Check credentials and reachability with one cheap call. May raise IntegrationError."""
         raise NotImplementedError(f"{type(self).__name__} must implement test_connection()")
+
+    def pos_settings_test(self, pos_settings: Any) -> ConnectionTestResult:
+        """Check a client's POS settings (pos.PosSettings) against this system: the keys and
+        every configured product id. Connectors that take POS sales override this."""
+        return ConnectionTestResult(
+            False, _("%(system)s does not take POS sales.") % {"system": self.system}
+        )
 
     def run(self, transfer: Transfer, context: TransferContext) -> ExportResult | ImportReport:
         """Run the exporter or importer registered for the transfer's kind."""

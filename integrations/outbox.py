@@ -4,6 +4,11 @@ A domain service calls `transfer_enqueue()` inside its own transaction. The Tran
 or roll back with the domain change; only after commit is the work handed to Django-Q2. If that
 hand-off is lost (queue down, worker crash), the sweep in `engine.transfers_sweep()` finds the
 pending row within a minute.
+
+Besides enqueueing, the few things a domain app may ask of integrations without knowing their
+internals: `connection_for()` (which connection serves a client), `transfers_pending()` and
+`transfers_run_now()` (a command that runs its transfers in-process, not via the queue), and
+`connector_pos_settings_test()` (the connector's check of POS settings, through the registry).
 """
 
 from __future__ import annotations
@@ -15,10 +20,23 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from .models import Connection, Operation, Transfer, TransferKind, TransferStatus
+from .base import ConnectionTestResult
+from .errors import ConnectionMisconfigured
+from .models import Connection, Operation, System, Transfer, TransferKind, TransferStatus
 from .registry import connector_or_none
 
-__all__ = ["Operation", "TransferKind", "transfer_enqueue", "transfer_schedule"]
+__all__ = [
+    "ConnectionTestResult",
+    "Operation",
+    "System",
+    "TransferKind",
+    "connection_for",
+    "connector_pos_settings_test",
+    "transfer_enqueue",
+    "transfer_schedule",
+    "transfers_pending",
+    "transfers_run_now",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +143,38 @@ def transfer_schedule(transfer_id: int) -> None:
         async_task(PROCESS_TASK, transfer_id, group="transfers")
     except Exception:  # noqa: BLE001 - a queue outage must not break the committed request
         logger.exception("Could not queue transfer %s; the sweep will pick it up", transfer_id)
+
+
+def connection_for(*, client, system: str) -> Connection | None:
+    """The client's connection to `system` (enabled or not), or None."""
+    return Connection.objects.filter(client=client, system=system).first()
+
+
+def transfers_pending(*, obj: models.Model, kind: str) -> list[Transfer]:
+    """The object's transfers of `kind` still waiting to run, oldest first."""
+    return list(
+        Transfer.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=obj.pk,
+            kind=kind,
+            status=TransferStatus.PENDING,
+        ).order_by("created_at", "pk")
+    )
+
+
+def transfers_run_now(*, transfers: list[Transfer]) -> None:
+    """Process the transfers in this process, as the task queue would (management commands).
+    The engine claims each one first, so a worker that got there before is not doubled."""
+    from .engine import transfer_process
+
+    for transfer in transfers:
+        transfer_process(transfer.pk)
+
+
+def connector_pos_settings_test(*, system: str, pos_settings) -> ConnectionTestResult:
+    """"Test connection" of a client's POS settings by the connector of `system` (its
+    `pos_settings_test` hook): the keys, and that every configured product id exists."""
+    connector = connector_or_none(system)
+    if connector is None:
+        raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
+    return connector.pos_settings_test(pos_settings)

@@ -12,9 +12,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from integrations.outbox import connector_pos_settings_test
+
 from .models import PosBatch, PosSale, PosSaleLine, PosSettings
 from .resources import PosSaleResource, PosSettingsResource
-from .selectors import pos_connection
+from .selectors import POS_SYSTEM, pos_connection
 from .services import pos_settings_save
 
 SETUP_STEPS = _(
@@ -97,17 +99,15 @@ class PosSettingsAdmin(ImportExportModelAdmin):
                 *super().get_urls()]
 
     def test_connection_view(self, request, object_id):
-        from integrations.poweroffice.pos import pos_settings_test
-
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         pos_settings = get_object_or_404(PosSettings, pk=object_id)
         if not self.has_change_permission(request, pos_settings):
             raise PermissionDenied
-        ok, message = pos_settings_test(pos_settings=pos_settings)
-        label = gettext("Connection OK") if ok else gettext("Connection test failed")
-        level = messages.SUCCESS if ok else messages.ERROR
-        self.message_user(request, f"{label}: {message}", level)
+        result = connector_pos_settings_test(system=POS_SYSTEM, pos_settings=pos_settings)
+        label = gettext("Connection OK") if result.ok else gettext("Connection test failed")
+        level = messages.SUCCESS if result.ok else messages.ERROR
+        self.message_user(request, f"{label}: {result.message}", level)
         return HttpResponseRedirect(reverse("admin:pos_possettings_change", args=[object_id]))
 
 

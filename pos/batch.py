@@ -19,7 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Client
-from integrations.outbox import Operation, TransferKind, transfer_enqueue
+from integrations.outbox import (
+    Operation,
+    TransferKind,
+    transfer_enqueue,
+    transfers_pending,
+    transfers_run_now,
+)
 
 from .exceptions import PosError
 from .models import PosBatch, PosSale, PosSettings
@@ -94,15 +100,7 @@ def pos_batch_finish(*, batch: PosBatch) -> PosBatch:
 def pos_batch_run(*, client: Client, business_date: dt.date) -> PosBatch:
     """Build the batch and send it now, in this process (the management command): the queued
     transfer is processed by the engine as the task queue would."""
-    from integrations.engine import transfer_process
-    from integrations.models import Transfer, TransferStatus
-
     batch = pos_batch_build(client=client, business_date=business_date)
-    pending = Transfer.objects.filter(
-        kind=TransferKind.POS_BATCH, object_id=batch.pk, status=TransferStatus.PENDING,
-        content_type__app_label="pos", content_type__model="posbatch",
-    ).values_list("pk", flat=True)
-    for transfer_id in list(pending):
-        transfer_process(transfer_id)
+    transfers_run_now(transfers=transfers_pending(obj=batch, kind=TransferKind.POS_BATCH))
     batch.refresh_from_db()
     return batch

@@ -8,8 +8,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounting.models import Client
+from integrations.outbox import System, connection_for
 
 from .models import PosBatch, PosSale, PosSettings
+
+#: The system POS invoice sales are sent to (through the client's connection to it).
+POS_SYSTEM = System.POWEROFFICE
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -47,6 +51,4 @@ def pos_settings_enabled(*, client: Client | None = None) -> QuerySet[PosSetting
 
 def pos_connection(*, client: Client):
     """The client's PowerOffice Go connection (where POS sales go), or None."""
-    from integrations.models import Connection, System
-
-    return Connection.objects.filter(client=client, system=System.POWEROFFICE).first()
+    return connection_for(client=client, system=POS_SYSTEM)

@@ -69,6 +69,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("client", "customer", "project", "department", "credited_invoice")
     readonly_fields = (
         "state", "totals_display", "payment_status", "amount_paid", "finalized_at", "finalized_by",
+        "finalized_via",
     )  # fmt: skip
     date_hierarchy = "invoice_date"
     inlines = [InvoiceLineInline]

@@ -121,6 +121,16 @@ class Invoice(ClientOwned):
         related_name="+",
         verbose_name=_("finalized by"),
     )
+    finalized_via = models.CharField(
+        _("finalized via"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "What finalized the invoice when no person did, e.g. the API token of the source "
+            "system that sent it."
+        ),
+    )
 
     class Meta:
         verbose_name = _("invoice")

@@ -80,8 +80,13 @@ def _check_credit_amount(credit_note: Invoice) -> None:
 
 
 @transaction.atomic
-def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None) -> Invoice:
+def invoice_finalize(
+    *, invoice: Invoice, by: AbstractBaseUser | None, via: str = ""
+) -> Invoice:
     """Number, lock and queue an invoice or credit note for transfer. The only way to finalize.
+
+    `by` is the person who finalized it; `via` says what did when no person did (for the audit
+    trail, e.g. "API token Kassesystem (lb_ab12cd…)").
 
     Gives the next free number when blank, a due date from the customer's payment terms and a KID
     when blank, and a generated PDF unless one was uploaded. Raises AccountingError naming the
@@ -104,6 +109,7 @@ def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None) -> Invoic
     invoice.state = Invoice.State.FINALIZED
     invoice.finalized_at = timezone.now()
     invoice.finalized_by = by
+    invoice.finalized_via = via[:200]
     if not invoice.pdf:
         invoice.pdf.save(
             f"invoice-{invoice.number}.pdf", ContentFile(invoice_pdf_bytes(invoice)), save=False

@@ -78,7 +78,8 @@ def invoice_pdf_upload(request, invoice_id: int, file: File[UploadedFile]):
 def invoice_finalize_view(request, invoice_id: int):
     """Number, lock and queue for transfer (as the admin's Finalize action does)."""
     invoice = _invoice(request, invoice_id)
-    saved_or_problem(lambda: invoice_finalize(invoice=invoice, by=None))
+    via = f"API token {request.auth}"  # the audit trail names the token: no person finalized it
+    saved_or_problem(lambda: invoice_finalize(invoice=invoice, by=None, via=via))
     return _answer(invoice)
 
 

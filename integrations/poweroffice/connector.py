@@ -28,8 +28,8 @@ from .exporters import (
 )
 from .importers import ExpenseImporter, PaymentImporter
 from .initial_sync import InitialSync
-from .models import PowerOfficeSettings
-from .pos import PosBatchExporter
+from .models import PowerOfficeSettings, VoucherRoute
+from .pos import PosBatchExporter, pos_settings_test
 from .sales_orders import SalesOrderExporter
 from .types import ClientIntegrationInformation
 from .vouchers import CreditNoteExporter, InvoiceExporter
@@ -57,9 +57,27 @@ FLOW_PRIVILEGES: dict[str, tuple[str, ...]] = {
         "VoucherDocumentation_Full",
     ),
     TransferKind.PAYMENT_IMPORT: ("CustomerLedger",),
-    # Reading needs only the read roles; the _Full ones (granted for the exports) include them.
-    TransferKind.INITIAL_SYNC: ("Product_Full", "Customer_Full", "Supplier_Full"),
+    # Reading needs only the read roles; a _Full role includes its read role.
+    TransferKind.INITIAL_SYNC: ("Product", "Customer", "Supplier"),
+    # POST /SalesOrders/Complete and createAndSendInvoice; GET /Products/{id} (product ids in
+    # the POS settings) and GET /Customers (the forced invoice customer) only read.
+    TransferKind.POS_BATCH: ("SalesOrders_Full", "Product", "Customer"),
 }
+
+# The voucher privilege of each voucher route (PowerOfficeSettings.voucher_route): the
+# manual-journal fallback posts to /Vouchers/ManualJournals, which needs ManualVoucher_Full.
+ROUTE_PRIVILEGES: dict[str, str] = {
+    VoucherRoute.OUTGOING_INVOICE: "OutgoingInvoiceVoucher_Full",
+    VoucherRoute.MANUAL_JOURNAL: "ManualVoucher_Full",
+}
+FULL_SUFFIX = "_Full"
+
+
+def privilege_granted(info: ClientIntegrationInformation, privilege: str) -> bool:
+    """A read privilege ("Product") is also granted by its full form ("Product_Full")."""
+    return info.has_privilege(privilege) or (
+        not privilege.endswith(FULL_SUFFIX) and info.has_privilege(privilege + FULL_SUFFIX)
+    )
 
 
 class PowerOfficeConnector(BaseConnector):
@@ -107,6 +125,11 @@ class PowerOfficeConnector(BaseConnector):
         settings_row, _created = PowerOfficeSettings.objects.get_or_create(connection=connection)
         return settings_row
 
+    def pos_settings_test(self, pos_settings) -> ConnectionTestResult:
+        """The POS settings page's "Test connection": keys and every configured product id."""
+        ok, message = pos_settings_test(pos_settings=pos_settings)
+        return ConnectionTestResult(ok, message)
+
     def client_for(self, connection: Connection) -> PowerOfficeClient:
         return PowerOfficeClient.for_connection(connection)
 
@@ -116,11 +139,23 @@ class PowerOfficeConnector(BaseConnector):
         handled = [kind for kind in FLOW_PRIVILEGES if self.handles(kind)]
         return handled if self.exporters else list(FLOW_PRIVILEGES)
 
+    @staticmethod
+    def voucher_route_of(connection: Connection) -> str:
+        """The connection's voucher route, read without storing default settings."""
+        route = PowerOfficeSettings.objects.filter(connection=connection).values_list(
+            "voucher_route", flat=True
+        ).first()
+        return route or VoucherRoute.OUTGOING_INVOICE
+
     def required_privileges(self, connection: Connection) -> dict[str, list[str]]:
-        """Privilege -> the flows (labels) that need it."""
+        """Privilege -> the flows (labels) that need it. Invoices and credit notes need the
+        voucher privilege of the connection's voucher route."""
+        voucher_privilege = ROUTE_PRIVILEGES[self.voucher_route_of(connection)]
         needed: dict[str, list[str]] = {}
         for kind in self.flows_for(connection):
             for privilege in FLOW_PRIVILEGES[kind]:
+                if privilege in ROUTE_PRIVILEGES.values():
+                    privilege = voucher_privilege
                 needed.setdefault(privilege, []).append(str(TransferKind(kind).label))
         return needed
 
@@ -142,7 +177,7 @@ class PowerOfficeConnector(BaseConnector):
     ) -> ConnectionTestResult:
         lines, missing = [], []
         for privilege, flows in sorted(self.required_privileges(connection).items()):
-            present = info.has_privilege(privilege)
+            present = privilege_granted(info, privilege)
             state = _("present") if present else _("MISSING")
             lines.append(f"{privilege}: {state} ({', '.join(flows)})")
             if not present:

@@ -77,7 +77,7 @@ def mail_address(record) -> Dto | None:
 def customer_payload(customer) -> Dto:
     """CustomerPostDto. Raises DataError (customer_check) before anything is built."""
     customer_check(customer)
-    return {
+    payload = {
         "Name": customer.name,
         "Number": customer_number(customer),
         "OrganizationNumber": customer.organization_number or None,
@@ -89,6 +89,9 @@ def customer_payload(customer) -> Dto:
         "Allowance": customer.discount_percent,
         "PaymentTerm": customer.payment_terms_days,
     }
+    if payload["MailAddress"] is None:  # the contract has no null address: leave it out
+        del payload["MailAddress"]
+    return payload
 
 
 def number_in_series(number: int, series: list[tuple[int, int]]) -> bool:

@@ -336,9 +336,9 @@ def pos_settings_test(*, pos_settings: PosSettings) -> tuple[bool, str]:
 
     from integrations.connections import connection_test
     from integrations.errors import ConnectionMisconfigured, IntegrationError
-    from pos.selectors import pos_connection
+    from integrations.outbox import System, connection_for
 
-    connection = pos_connection(client=pos_settings.client)
+    connection = connection_for(client=pos_settings.client, system=System.POWEROFFICE)
     if connection is None:
         return False, _("%(client)s has no PowerOffice Go connection. Add one first.") % {
             "client": pos_settings.client}

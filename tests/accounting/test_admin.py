@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounting.models import Customer, Invoice
 from accounting.roles import ACCOUNTANTS, BACK_OFFICE_STAFF
+from accounting.services import invoice_finalize
 from tests.factories import (
     AccountFactory,
     ClientFactory,
@@ -112,6 +113,12 @@ class TestInvoiceAdmin:
         invoice.refresh_from_db()
         assert invoice.state == Invoice.State.FINALIZED and invoice.number == 10001
         assert "1 invoice(s) finalized" in response.content.decode()
+
+    def test_change_page_shows_what_finalized_an_invoice_without_a_person(self, superuser_client):
+        invoice = InvoiceFactory(lines=1)
+        invoice_finalize(invoice=invoice, by=None, via="API token Kassesystem (lb_ab12…)")
+        page = superuser_client.get(reverse("admin:accounting_invoice_change", args=[invoice.pk]))
+        assert "API token Kassesystem (lb_ab12…)" in page.content.decode()
 
     def test_finalize_action_reports_refusals_by_invoice(self, superuser_client):
         invoice = FinalizedInvoiceFactory()

@@ -71,7 +71,15 @@ class TestFinalize:
         assert invoice.due_date == date(2026, 3, 12)
         assert invoice.kid.isdigit() and invoice.kid.endswith(str(10023)[-4:] + invoice.kid[-1])
         assert invoice.finalized_by == user and invoice.finalized_at is not None
+        assert invoice.finalized_via == ""
         assert invoice.pdf.read().startswith(b"%PDF-1.4")
+
+    def test_finalize_without_a_person_records_what_finalized_it(self):
+        invoice = InvoiceFactory(lines=1)
+        invoice_finalize(invoice=invoice, by=None, via="API token Kassesystem (lb_ab12…)")
+        invoice.refresh_from_db()
+        assert (invoice.finalized_by, invoice.finalized_via) == (
+            None, "API token Kassesystem (lb_ab12…)")
 
     def test_numbers_follow_the_client_sequence_and_skip_numbers_taken(self):
         first = FinalizedInvoiceFactory()

@@ -128,6 +128,14 @@ class TestFinalize:
                      .values_list("operation", "status"))
         assert kinds == [("create", "pending")]
 
+    def test_finalize_records_the_token_that_did_it(self, books):
+        invoice = create(books, draft())
+        books.post(f"/invoices/{invoice['id']}/finalize")
+        stored = Invoice.objects.get(pk=invoice["id"])
+        token = books.token
+        assert stored.finalized_by is None
+        assert stored.finalized_via == f"API token {token.name} ({token.prefix}…)"
+
     def test_finalized_invoice_cannot_be_edited(self, books):
         invoice = create(books, draft())
         books.post(f"/invoices/{invoice['id']}/finalize")

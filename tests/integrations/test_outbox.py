@@ -7,8 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations import engine
+from integrations.errors import ConnectionMisconfigured
 from integrations.models import Operation, System, Transfer, TransferKind, TransferStatus
-from integrations.outbox import transfer_enqueue
+from integrations.outbox import (
+    connection_for,
+    connector_pos_settings_test,
+    transfer_enqueue,
+    transfers_pending,
+    transfers_run_now,
+)
 from tests.factories.integrations import ConnectionFactory, TransferFactory
 
 from .testconnector import BASE_URL
@@ -175,3 +182,43 @@ class TestRequeueAndCancel:
 
         assert count == 1
         assert Transfer.objects.filter(status=TransferStatus.FAILED).count() == 2
+
+
+class TestPublicHelpers:
+    """What domain apps (pos) may ask of integrations besides enqueueing."""
+
+    def test_connection_for_finds_the_clients_connection_to_that_system(self, connector, db):
+        disabled = ConnectionFactory(system=System.POWEROFFICE, enabled=False)
+        ConnectionFactory(system=System.POWEROFFICE)  # another client's
+        found = connection_for(client=disabled.client, system=System.POWEROFFICE)
+        assert found == disabled
+        assert connection_for(client=disabled.client, system=System.AZETS) is None
+
+    def test_pending_transfers_run_now_in_this_process(
+        self, connection, http, django_capture_on_commit_callbacks
+    ):
+        http.post(f"{BASE_URL}/records", json={"id": 41}, status=201)
+        with django_capture_on_commit_callbacks(execute=False):
+            transfer_enqueue(obj=connection.client, kind=TransferKind.CUSTOMER)
+        [pending] = transfers_pending(obj=connection.client, kind=TransferKind.CUSTOMER)
+
+        transfers_run_now(transfers=[pending])
+
+        pending.refresh_from_db()
+        assert (pending.status, pending.external_id) == (TransferStatus.SUCCEEDED, "41")
+        assert transfers_pending(obj=connection.client, kind=TransferKind.CUSTOMER) == []
+
+    def test_pos_settings_test_of_a_connector_without_pos_says_so(self, connector, db):
+        from tests.factories.pos import PosSettingsFactory
+
+        result = connector_pos_settings_test(
+            system=System.POWEROFFICE, pos_settings=PosSettingsFactory()
+        )
+        assert not result.ok
+        assert "does not take POS sales" in result.message
+
+    def test_pos_settings_test_without_a_registered_connector_is_misconfigured(self, db):
+        from tests.factories.pos import PosSettingsFactory
+
+        with pytest.raises(ConnectionMisconfigured, match="No connector is registered"):
+            connector_pos_settings_test(system=System.POS, pos_settings=PosSettingsFactory())

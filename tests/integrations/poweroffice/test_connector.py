@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from integrations import registry
 from integrations.connections import connection_test
 from integrations.models import Mode, System
-from integrations.poweroffice.connector import FLOW_PRIVILEGES, PowerOfficeConnector
+from integrations.poweroffice.connector import (
+    FLOW_PRIVILEGES,
+    ROUTE_PRIVILEGES,
+    PowerOfficeConnector,
+)
+from integrations.poweroffice.models import PowerOfficeSettings, VoucherRoute
 from tests.factories.integrations import ConnectionFactory
 
 from .conftest import API, CLIENT_KEY, TOKEN_URL, captured
 
 pytestmark = pytest.mark.django_db
 
-ALL_PRIVILEGES = sorted({p for privileges in FLOW_PRIVILEGES.values() for p in privileges})
+ALL_PRIVILEGES = sorted(
+    {p for privileges in FLOW_PRIVILEGES.values() for p in privileges}
+    | set(ROUTE_PRIVILEGES.values())
+)
 
 
 @pytest.fixture
@@ -66,6 +76,46 @@ def test_missing_privilege_fails_the_test_and_names_the_flows(connection, http, 
     assert not result.ok
     assert "Customer_Full: MISSING (customer, " in result.message
     assert "grant the integration these privileges" in result.message
+
+
+def test_pos_batch_needs_sales_orders_and_reading_products_and_customers(connection, http, token):
+    full_only = [p for p in ALL_PRIVILEGES if p not in ("Product", "Customer")]
+    http.add("GET", f"{API}/ClientIntegrationInformation", json=information(full_only))
+    result = connection_test(connection=connection)
+    assert result.ok, result.message  # Product_Full and Customer_Full include reading
+    assert re.search(r"SalesOrders_Full: present \([^)]*POS batch", result.message)
+    assert re.search(r"Product: present \([^)]*POS batch", result.message)
+
+
+def test_pos_batch_without_the_sales_order_privilege_fails_the_test(connection, http, token):
+    granted = [p for p in ALL_PRIVILEGES if p != "SalesOrders_Full"]
+    http.add("GET", f"{API}/ClientIntegrationInformation", json=information(granted))
+    result = connection_test(connection=connection)
+    assert not result.ok
+    assert re.search(r"SalesOrders_Full: MISSING \([^)]*POS batch", result.message)
+
+
+def test_manual_journal_route_checks_the_manual_voucher_privilege(connection, http, token):
+    PowerOfficeSettings.objects.create(
+        connection=connection, voucher_route=VoucherRoute.MANUAL_JOURNAL
+    )
+    granted = [p for p in ALL_PRIVILEGES if p != "OutgoingInvoiceVoucher_Full"]
+    http.add("GET", f"{API}/ClientIntegrationInformation", json=information(granted))
+    result = connection_test(connection=connection)
+    assert result.ok, result.message
+    assert "ManualVoucher_Full: present (invoice, credit note)" in result.message
+    assert "OutgoingInvoiceVoucher_Full" not in result.message
+
+
+def test_manual_journal_route_without_its_privilege_fails_the_test(connection, http, token):
+    PowerOfficeSettings.objects.create(
+        connection=connection, voucher_route=VoucherRoute.MANUAL_JOURNAL
+    )
+    granted = [p for p in ALL_PRIVILEGES if p != "ManualVoucher_Full"]
+    http.add("GET", f"{API}/ClientIntegrationInformation", json=information(granted))
+    result = connection_test(connection=connection)
+    assert not result.ok
+    assert "ManualVoucher_Full: MISSING (invoice, credit note)" in result.message
 
 
 def test_refused_client_key_reports_the_reason_without_the_key(connection, http):

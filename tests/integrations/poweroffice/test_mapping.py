@@ -57,6 +57,11 @@ class TestCustomer:
         assert body["InvoiceDeliveryType"] == "PdfByEmail"
         assert (body["Allowance"], body["PaymentTerm"]) == (5.5, 14)
 
+    def test_customer_without_an_address_is_sent_without_mail_address(self):
+        customer = CustomerFactory(address_line1="", postcode="", city="", country_code="NO")
+        body = valid("POST", "/Customers", mapping.customer_payload(customer))
+        assert "MailAddress" not in body
+
     def test_external_ledger_number_wins_over_our_number(self):
         customer = CustomerFactory(number=23, external_ledger_number=10023)
         assert mapping.customer_payload(customer)["Number"] == 10023
