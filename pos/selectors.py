@@ -50,3 +50,14 @@ def pos_connection(*, client: Client):
     from integrations.models import Connection, System
 
     return Connection.objects.filter(client=client, system=System.POWEROFFICE).first()
+
+
+def pos_batches_latest(*, client_ids) -> dict[int, PosBatch]:
+    """client id -> its most recent nightly batch (one query)."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = PosBatch.objects.filter(client=OuterRef("client")).order_by("-business_date", "-pk")
+    rows = PosBatch.objects.filter(
+        client_id__in=list(client_ids), pk=Subquery(latest.values("pk")[:1])
+    )
+    return {batch.client_id: batch for batch in rows}
