@@ -18,6 +18,7 @@ from integrations.schedules import schedules_sync_all
 from tests.factories import AccountFactory, CustomerFactory, UserFactory
 from tests.factories.integrations import ConnectionFactory
 from tests.factories.pos import PosSettingsFactory
+from tests.test_i18n import _compiled_catalogues, catalogues  # noqa: F401  (compiled .mo files)
 
 pytestmark = pytest.mark.django_db
 SECRET = sandbox.DEFAULT_CLIENT_KEY
@@ -210,3 +211,13 @@ def test_checklist_red_steps_lists_only_missing(remote_ok):
     connection = connection_tested(error_recipients="")
     keys = {step.key for step in checklist.checklist_red_steps(client=connection.client)}
     assert keys == {"error_recipients", "schedules"}
+
+
+def test_language_menu_switches_the_checklist_to_bokmal(client, remote_ok, catalogues):
+    connection = connection_tested()
+    client.force_login(user_in(BACK_OFFICE_STAFF))
+    url = reverse("admin:accounting_client_checklist", args=[connection.client_id])
+    assert b'name="language"' in client.get(url).content
+    client.post(reverse("set_language"), {"language": "nb", "next": url})
+    response = client.get(url)
+    assert "Sjekkliste for oppsett" in response.content.decode()
