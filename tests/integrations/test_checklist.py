@@ -213,7 +213,8 @@ def test_checklist_red_steps_lists_only_missing(remote_ok):
     assert keys == {"error_recipients", "schedules"}
 
 
-def test_language_menu_switches_the_checklist_to_bokmal(client, remote_ok, catalogues):
+@pytest.mark.usefixtures("catalogues")
+def test_language_menu_switches_the_checklist_to_bokmal(client, remote_ok):
     connection = connection_tested()
     client.force_login(user_in(BACK_OFFICE_STAFF))
     url = reverse("admin:accounting_client_checklist", args=[connection.client_id])
