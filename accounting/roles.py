@@ -27,6 +27,7 @@ ROLES: dict[str, tuple[str, ...]] = {
             for action in ("add", "change", "delete", "view")
         ),
         "accounting.view_client",
+        "accounting.add_client",  # back-office staff set new clients up (issue 11)
         "accounting.change_client",
         "accounting.view_payment",
         "integrations.view_*",

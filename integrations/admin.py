@@ -14,10 +14,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
+from .admin_forms import CONFIRM_FIELD, ConnectionForm
+from .admin_triage import SameErrorFilter, requeue_same_view, requeue_view
 from .connections import connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
 from .models import Connection, ExternalLink, Transfer, TransferAttempt, TransferStatus
 from .selectors import transfers_overview
+from .triage import transfer_last_attempt, transfer_triage, transfers_same_error
 
 SECRET_PREFIX = "secret__"
 
@@ -58,7 +61,8 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         secrets = [*self._secret_names(obj), "secrets_state"]
         return [
-            (None, {"fields": ["client", "system", "mode", "enabled", "enabled_since"]}),
+            (None, {"fields": ["client", "system", "mode", CONFIRM_FIELD, "enabled",
+                               "enabled_since"]}),
             (_("Credentials"), {"fields": secrets}),
             (_("Failure e-mails"), {"fields": ["error_recipients", "notify_users"]}),
             (_("State"), {"fields": self.readonly_fields[1:]}),
@@ -69,7 +73,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         secret_fields = _secret_fields_for(obj.system if obj else None)
-        kwargs["form"] = type("ConnectionForm", (forms.ModelForm,), secret_fields)
+        kwargs["form"] = type("ConnectionForm", (ConnectionForm,), secret_fields)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -176,7 +180,7 @@ class TransferAdmin(ReadOnlyAdmin):
     ]
     list_filter = [
         "status", "kind", "connection__system", ("created_at", admin.DateFieldListFilter),
-        ("client", admin.RelatedOnlyFieldListFilter),
+        ("client", admin.RelatedOnlyFieldListFilter), SameErrorFilter,
     ]
     search_fields = ["=object_number", "object_repr", "=external_id"]
     list_select_related = ["client", "connection"]
@@ -186,6 +190,7 @@ class TransferAdmin(ReadOnlyAdmin):
     actions = ["requeue_selected", "cancel_selected"]
     exclude = ["content_type", "object_id"]
     change_list_template = "admin/integrations/transfer/change_list.html"
+    change_form_template = "admin/integrations/transfer/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
@@ -224,11 +229,33 @@ class TransferAdmin(ReadOnlyAdmin):
 
         view = self.admin_site.admin_view(self.overview_view)
         tool = self.admin_site.admin_view(lambda request: retransfer_tool_view(self, request))
+        requeue = self.admin_site.admin_view(lambda r, object_id: requeue_view(self, r, object_id))
+        same = self.admin_site.admin_view(
+            lambda r, object_id: requeue_same_view(self, r, object_id)
+        )
         return [
+            path("<path:object_id>/requeue/", requeue, name="integrations_transfer_requeue"),
+            path("<path:object_id>/requeue-same/", same, name="integrations_transfer_requeue_same"),
             path("overview/", view, name="integrations_transfer_overview"),
             path("tools/retransfer/", tool, name="integrations_retransfer_tool"),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        transfer = self.get_object(request, object_id)
+        extra = {}
+        if transfer is not None:
+            attempt = transfer_last_attempt(transfer)
+            triage = transfer_triage(transfer=transfer, attempt=attempt)
+            extra = {
+                "triage": triage,
+                "last_attempt": attempt,
+                "can_retransfer": self.has_retransfer_permission(request),
+                "can_requeue": transfer.is_final,
+                "same_error_count": transfers_same_error(transfer=transfer).count()
+                if triage else 0,
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def overview_view(self, request):
         if not self.has_view_permission(request):

@@ -61,3 +61,37 @@ def transfers_overview(*, now: datetime | None = None) -> list[dict]:
         }
         for row in rows
     ]
+
+
+#: The dashboard's three states; RUNNING counts as pending (still on its way).
+HEALTH_STATES = {
+    "succeeded": (TransferStatus.SUCCEEDED,),
+    "failed": (TransferStatus.FAILED,),
+    "pending": (TransferStatus.PENDING, TransferStatus.RUNNING),
+}
+
+
+def transfers_health(*, now: datetime | None = None) -> list[dict]:
+    """One aggregate query: per client and system with transfers in the last 30 days or still
+    pending, the succeeded/failed/pending counts of the last 24 hours and 30 days and the
+    oldest pending transfer's creation time. Keys: client_id, client, system, day_<state>,
+    month_<state>, oldest_pending."""
+    now = now or timezone.now()
+    day, month = now - timedelta(hours=24), now - timedelta(days=30)
+    counts = {}
+    for state, statuses in HEALTH_STATES.items():
+        counts[f"day_{state}"] = Count("pk", filter=Q(status__in=statuses, created_at__gte=day))
+        counts[f"month_{state}"] = Count(
+            "pk", filter=Q(status__in=statuses, created_at__gte=month)
+        )
+    pending = HEALTH_STATES["pending"]
+    rows = (
+        Transfer.objects.filter(Q(created_at__gte=month) | Q(status__in=pending))
+        .values("client_id", "client__name", "connection__system")
+        .annotate(oldest_pending=Min("created_at", filter=Q(status__in=pending)), **counts)
+        .order_by("client__name", "connection__system")
+    )
+    return [
+        {**row, "client": row.pop("client__name"), "system": row.pop("connection__system")}
+        for row in rows
+    ]

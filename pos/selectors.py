@@ -52,3 +52,14 @@ def pos_settings_enabled(*, client: Client | None = None) -> QuerySet[PosSetting
 def pos_connection(*, client: Client):
     """The client's PowerOffice Go connection (where POS sales go), or None."""
     return connection_for(client=client, system=POS_SYSTEM)
+
+
+def pos_batches_latest(*, client_ids) -> dict[int, PosBatch]:
+    """client id -> its most recent nightly batch (one query)."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = PosBatch.objects.filter(client=OuterRef("client")).order_by("-business_date", "-pk")
+    rows = PosBatch.objects.filter(
+        client_id__in=list(client_ids), pk=Subquery(latest.values("pk")[:1])
+    )
+    return {batch.client_id: batch for batch in rows}

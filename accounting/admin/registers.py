@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounting import models
@@ -33,6 +35,30 @@ class ClientAdmin(admin.ModelAdmin):
     )
     def accounts_missing_vat_code(self, obj):
         return obj.missing_vat_codes
+
+    def get_list_display(self, request):
+        # The setup checklist is for those who set clients up (accountants see no link).
+        if self.has_change_permission(request):
+            return (*self.list_display, "checklist_link")
+        return self.list_display
+
+    @admin.display(description=_("setup"))
+    def checklist_link(self, obj):
+        url = reverse("admin:accounting_client_checklist", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Setup checklist"))
+
+    def get_urls(self):
+        # The page lives in integrations (it reads connections); routed here, under the client.
+        def view(request, object_id):
+            from integrations.admin_checklist import client_checklist_view
+
+            return client_checklist_view(self, request, object_id)
+
+        return [
+            path("<path:object_id>/checklist/", self.admin_site.admin_view(view),
+                 name="accounting_client_checklist"),
+            *super().get_urls(),
+        ]  # fmt: skip
 
 
 @admin.register(models.VatCode)

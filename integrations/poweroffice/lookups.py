@@ -120,6 +120,15 @@ class Lookups:
 
         return self._cached("employees", load)
 
+    def product_exists(self, product_id: int) -> bool:
+        """Whether PowerOffice Go knows this product id (the setup checklist's POS step)."""
+        from .pos import PosSalesOrderApi
+
+        return self._cached(
+            f"product:{int(product_id)}",
+            lambda: PosSalesOrderApi(self.client).product_exists(product_id),
+        )
+
     # -- customers ---------------------------------------------------------------------------
     def remember_customer(self, row: dict[str, Any]) -> None:
         """Keep a customer row's sub-ledger account id (after create, match or update)."""

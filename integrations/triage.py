@@ -1,0 +1,241 @@
+"""Failure triage: a failed transfer in plain words, what to fix, and which failures share a cause.
+
+The engine stores the error text on the transfer and the HTTP status, request and response on
+the attempt; the error class itself is not stored. `transfer_triage()` reads those back into a
+category (the error tree's names) with an explanation, what to fix and where:
+
+    AuthError           -> re-enter the client key and test the connection
+    ValidationRejected  -> the system refused fields: listed one by one
+    Unavailable         -> retried automatically; re-queue only after the retries gave up
+    DataError (VAT)     -> the account without an external VAT code, linked
+    ...
+
+`error_signature()` groups failures with the same cause (the record's own number and line
+numbers left out), so all of them can be re-queued at once after the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import AttemptOutcome, Transfer, TransferStatus
+
+_VAT_RE = re.compile(r"account (\d+) has no external VAT code")
+_LOCK_RE = re.compile(r"is in a period locked")
+_SERIES_RE = re.compile(r"outside the customer number series")
+_GAVE_UP_RE = re.compile(r"^Gave up after \d+ attempts: ")
+_LINE_RE = re.compile(r"\bline \d+\b")
+_RETRY_RE = re.compile(r"\(retry in \d+ s\)")
+
+
+@dataclass(frozen=True)
+class Triage:
+    category: str
+    title: str
+    explanation: str
+    what_to_fix: str
+    fix_url: str = ""
+    fix_label: str = ""
+    field_errors: list[tuple[str, str]] = field(default_factory=list)
+    retried_automatically: bool = False
+
+
+# category -> (title, explanation, what to fix)
+EXPLANATIONS = {
+    "vat_code": (
+        _("Account without external VAT code"),
+        _("An invoice line is on an account that has no external VAT code, so the accounting "
+          "system cannot post it. Nothing was sent."),
+        _("Set the external VAT code on the account, then re-queue this transfer (and the others "
+          "with the same error)."),
+    ),
+    "lock_date": (
+        _("Period locked in the accounting system"),
+        _("The document's date is in a period the accountant has closed in the accounting "
+          "system. Nothing was sent."),
+        _("Ask the accountant to open the period, or correct the date; then re-queue."),
+    ),
+    "number_series": (
+        _("Customer number outside the number series"),
+        _("The customer's number is not inside any customer number series in PowerOffice Go."),
+        _("Renumber the customer, set its external ledger number, or add a number series in "
+          "PowerOffice Go; then re-queue."),
+    ),
+    "data": (
+        _("Data cannot be sent as it is"),
+        _("Ledgerbridge refused to send the record before contacting the accounting system."),
+        _("Correct the record named in the error, then re-queue."),
+    ),
+    "auth": (
+        _("Credentials rejected (AuthError)"),
+        _("The accounting system refused the client key: it is wrong, revoked or for another "
+          "environment. Transfers of this client wait until the connection works again."),
+        _("Re-enter the client key on the connection and press “Test connection”. A passing "
+          "test releases the waiting transfers."),
+    ),
+    "validation": (
+        _("Refused by the accounting system (ValidationRejected)"),
+        _("The accounting system received the data and refused it. The fields it named are "
+          "listed below."),
+        _("Correct the named fields on the record, then re-queue."),
+    ),
+    "not_found": (
+        _("Not found in the accounting system (NotFound)"),
+        _("Something the transfer refers to does not exist (any more) in the accounting system."),
+        _("Check that the record exists there (it may have been deleted), then re-queue."),
+    ),
+    "conflict": (
+        _("Duplicate in the accounting system (Conflict)"),
+        _("The accounting system already has a record with this number or reference."),
+        _("Check the record in the accounting system; do not change numbers there. Re-queue "
+          "when resolved."),
+    ),
+    "unavailable": (
+        _("Accounting system unavailable (Unavailable)"),
+        _("The accounting system could not be reached or answered with a server error. This is "
+          "retried automatically with increasing pauses."),
+        _("Nothing to fix in your data. If the retries gave up, re-queue once the system works "
+          "again."),
+    ),
+    "misconfigured": (
+        _("Connection not configured"),
+        _("The connection or the server settings are incomplete."),
+        _("Open the connection, complete it and test it; then re-queue."),
+    ),
+    "unexpected": (
+        _("Unexpected error"),
+        _("Something went wrong inside Ledgerbridge. The details were logged for the operators."),
+        _("Re-queue once; if it fails again, report it with the transfer's number."),
+    ),
+}
+
+
+def _category(text: str, status: int | None, outcome: str) -> str:
+    if _VAT_RE.search(text):
+        return "vat_code"
+    for pattern, category in ((_LOCK_RE, "lock_date"), (_SERIES_RE, "number_series")):
+        if pattern.search(text):
+            return category
+    if outcome == AttemptOutcome.AUTH_FAILED or status in (401, 403):
+        return "auth"
+    if status in (400, 422):
+        return "validation"
+    if status == 404:
+        return "not_found"
+    if status == 409:
+        return "conflict"
+    if status == 429 or (status or 0) >= 500 or _GAVE_UP_RE.match(text):
+        return "unavailable"
+    if text.startswith("The connection is not configured"):
+        return "misconfigured"
+    if outcome == AttemptOutcome.ERROR or text.startswith("Unexpected error"):
+        return "unexpected"
+    return "data"
+
+
+def field_errors_from(response_summary: str) -> list[tuple[str, str]]:
+    """(field, message) pairs from a stored ProblemDetails response, when it parses."""
+    from .http import _lower_keys
+
+    try:
+        data = _lower_keys(json.loads(response_summary))
+    except (TypeError, ValueError):
+        return []
+    raw, pairs = data.get("errors"), []
+    if isinstance(raw, dict):
+        for name, messages in raw.items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                pairs.append((str(name), str(message)))
+    elif isinstance(raw, list):
+        for item in raw:
+            item = _lower_keys(item)
+            pairs.append((str(item.get("field") or item.get("propertyname") or ""),
+                          str(item.get("message") or item)))  # fmt: skip
+    return pairs
+
+
+def _fix_link(category: str, transfer: Transfer, text: str) -> tuple[str, str]:
+    if category == "vat_code":
+        match = _VAT_RE.search(text)
+        query = f"client__id__exact={transfer.client_id}&q={match.group(1)}"
+        return reverse("admin:accounting_account_changelist") + "?" + query, str(
+            _("Open account %(number)s") % {"number": match.group(1)})
+    if category in ("auth", "misconfigured"):
+        url = reverse("admin:integrations_connection_change", args=[transfer.connection_id])
+        return url, str(_("Open the connection"))
+    return "", ""
+
+
+def transfer_last_attempt(transfer: Transfer):
+    return transfer.attempt_set.order_by("-number").first()
+
+
+def transfer_triage(*, transfer: Transfer, attempt=None) -> Triage | None:
+    """The plain-words reading of a failed (or credential-blocked) transfer; None otherwise."""
+    attempt = attempt or transfer_last_attempt(transfer)
+    outcome = attempt.outcome if attempt else ""
+    blocked = transfer.status == TransferStatus.PENDING and outcome == AttemptOutcome.AUTH_FAILED
+    if transfer.status != TransferStatus.FAILED and not blocked:
+        return None
+    text = transfer.last_error or (attempt.error if attempt else "")
+    status = attempt.http_status if attempt else None
+    category = _category(text, status, outcome)
+    title, explanation, what_to_fix = EXPLANATIONS[category]
+    fix_url, fix_label = _fix_link(category, transfer, text)
+    fields = field_errors_from(attempt.response_summary) if attempt else []
+    return Triage(
+        category=category, title=str(title), explanation=str(explanation),
+        what_to_fix=str(what_to_fix), fix_url=fix_url, fix_label=fix_label, field_errors=fields,
+        retried_automatically=category == "unavailable",
+    )  # fmt: skip
+
+
+def error_signature(text: str, object_number: str = "") -> str:
+    """A short key shared by failures with the same cause: the record's own number, line
+    numbers and retry counts are left out, the rest of the message must match."""
+    normal = _RETRY_RE.sub("", _GAVE_UP_RE.sub("", text or ""))
+    if object_number:
+        normal = normal.replace(object_number, "#")
+    normal = " ".join(_LINE_RE.sub("line #", normal).split())[:500]
+    return hashlib.sha1(normal.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def error_summary(text: str, object_number: str = "", limit: int = 90) -> str:
+    """The same normalised message, shortened for a filter's label."""
+    normal = _GAVE_UP_RE.sub("", text or "")
+    if object_number:
+        normal = normal.replace(object_number, "…")
+    normal = " ".join(_LINE_RE.sub("line …", normal).split())
+    return normal if len(normal) <= limit else normal[: limit - 1] + "…"
+
+
+#: How many failed transfers the "same error" grouping reads (newest first).
+SIGNATURE_SCAN_LIMIT = 5000
+
+
+def transfers_failed_by_signature(*, client_id: int | None = None) -> dict[str, dict]:
+    """signature -> {"summary", "ids"} for failed transfers, largest group first."""
+    failed = Transfer.objects.filter(status=TransferStatus.FAILED)
+    if client_id is not None:
+        failed = failed.filter(client_id=client_id)
+    rows = failed.order_by("-created_at").values_list("pk", "last_error", "object_number")
+    groups: dict[str, dict] = {}
+    for pk, text, number in rows[:SIGNATURE_SCAN_LIMIT]:
+        group = groups.setdefault(
+            error_signature(text, number), {"summary": error_summary(text, number), "ids": []}
+        )
+        group["ids"].append(pk)
+    return dict(sorted(groups.items(), key=lambda item: -len(item[1]["ids"])))
+
+
+def transfers_same_error(*, transfer: Transfer):
+    """Failed transfers (this one included) whose error has the same signature."""
+    signature = error_signature(transfer.last_error, transfer.object_number)
+    group = transfers_failed_by_signature().get(signature, {"ids": []})
+    return Transfer.objects.filter(pk__in=group["ids"], status=TransferStatus.FAILED)
