@@ -3,6 +3,11 @@ from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Ledgerbridge back office")
+admin.site.site_title = _("Ledgerbridge")
+admin.site.index_title = _("Overview")
 
 
 def health(request):
