@@ -9,6 +9,21 @@ from django.db.models import Exists, OuterRef, QuerySet
 from accounting.models import Account, Client, Invoice, Project
 
 
+def clients_matching(*, reference: str) -> list[Client]:
+    """Clients a person may mean by `reference`: its id, organization number or exact name (in
+    that order of precedence; the first kind that matches wins)."""
+    reference = reference.strip()
+    clients = Client.objects.all()
+    for lookup in (
+        {"pk": int(reference)} if reference.isdigit() and len(reference) < 9 else None,
+        {"organization_number": reference.replace(" ", "")},
+        {"name__iexact": reference},
+    ):
+        if lookup and (matches := list(clients.filter(**lookup))):
+            return matches
+    return []
+
+
 def accounts_missing_vat_code(*, client: Client) -> QuerySet[Account]:
     """Accounts without an external VAT code: invoice lines on them cannot be transferred."""
     return Account.objects.filter(client=client, external_vat_code="").order_by("number")

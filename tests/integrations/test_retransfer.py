@@ -119,7 +119,7 @@ class TestCommand:
         assert Transfer.objects.filter(kind=TransferKind.CUSTOMER, object_number="10023").exists()
 
     def test_unknown_client_is_an_error(self, connection):
-        with pytest.raises(CommandError, match="No client"):
+        with pytest.raises(CommandError, match="No single client"):
             call_command("retransfer", client="123", kind="customers", numbers="1")
 
 

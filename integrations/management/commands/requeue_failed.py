@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from integrations.engine import transfers_requeue_failed
 from integrations.models import TransferKind
 
@@ -14,17 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=TransferKind.values)
 
     def handle(self, *args, **options):
-        client = self._client(options["client"]) if options["client"] else None
+        client = client_argument(options["client"]) if options["client"] else None
         count = transfers_requeue_failed(client=client, kind=options["kind"])
         self.stdout.write(_("%(count)d failed transfers re-queued.") % {"count": count})
-
-    def _client(self, value: str) -> Client:
-        matches = list(Client.objects.filter(organization_number=value)) or list(
-            Client.objects.filter(name__iexact=value)
-        )
-        if len(matches) != 1:
-            raise CommandError(
-                _("No single client has the organization number or name “%(value)s”.")
-                % {"value": value}
-            )
-        return matches[0]

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from integrations.retransfer import RETRANSFER_KINDS, records_retransfer
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--numbers", required=True, help=_("Comma-separated numbers."))
 
     def handle(self, *args, **options):
-        client = self._client(options["client"])
+        client = client_argument(options["client"])
         report = records_retransfer(
             client=client, kind=options["kind"], numbers=options["numbers"], by=None
         )
@@ -29,13 +29,3 @@ class Command(BaseCommand):
             )
         if report.unknown:
             raise CommandError(_("Unknown numbers: %(n)s") % {"n": ", ".join(report.unknown)})
-
-    def _client(self, value: str) -> Client:
-        client = Client.objects.filter(organization_number=value).first()
-        if client is None and value.isdigit():
-            client = Client.objects.filter(pk=int(value)).first()
-        if client is None:
-            raise CommandError(
-                _("No client has the organization number or id “%(value)s”.") % {"value": value}
-            )
-        return client

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from integrations.connections import connection_test
 from integrations.models import Connection, System
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--system", choices=System.values, help=_("Only this system."))
 
     def handle(self, *args, **options):
-        client = self._client(options["client"])
+        client = client_argument(options["client"])
         connections = Connection.objects.filter(client=client).select_related("client")
         if options["system"]:
             connections = connections.filter(system=options["system"])
@@ -40,14 +40,3 @@ class Command(BaseCommand):
             failed += 0 if result.ok else 1
         if failed:
             raise CommandError(_("%(count)d connection test(s) failed.") % {"count": failed})
-
-    def _client(self, value: str) -> Client:
-        matches = list(Client.objects.filter(organization_number=value)) or list(
-            Client.objects.filter(name__iexact=value)
-        )
-        if len(matches) != 1:
-            raise CommandError(
-                _("No single client has the organization number or name “%(value)s”.")
-                % {"value": value}
-            )
-        return matches[0]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from integrations.engine import transfer_process
 from integrations.errors import DataError
 from integrations.models import Transfer
@@ -32,12 +31,13 @@ class ImportCommand(BaseCommand):
             "--full", action="store_true", help=_("Ignore the last run's watermark; read all.")
         )
         parser.add_argument(
-            "--queue-only", action="store_true",
+            "--queue-only",
+            action="store_true",
             help=_("Only queue the import for the Django-Q2 cluster; do not run it here."),
         )
 
     def handle(self, *args, **options):
-        client = self.client_from(options["client"])
+        client = client_argument(options["client"])
         connections = poweroffice_connections_of(client=client)
         if not connections:
             raise CommandError(
@@ -57,8 +57,11 @@ class ImportCommand(BaseCommand):
         try:
             with transaction.atomic():
                 return poweroffice_import_enqueue(
-                    connection=connection, kind=self.kind, full=options["full"],
-                    days=options.get("days"), **self.extra_params(options),
+                    connection=connection,
+                    kind=self.kind,
+                    full=options["full"],
+                    days=options.get("days"),
+                    **self.extra_params(options),
                 )
         except DataError as err:
             raise CommandError(err.message) from err
@@ -83,16 +86,3 @@ class ImportCommand(BaseCommand):
         if transfer.last_error and failed:
             self.stdout.write(f"  {transfer.last_error}")
         return int(failed)
-
-    @staticmethod
-    def client_from(value: str) -> Client:
-        lookup = Q(organization_number=value)
-        if value.isdigit():
-            lookup |= Q(pk=int(value))
-        matches = list(Client.objects.filter(lookup))
-        if len(matches) != 1:
-            raise CommandError(
-                _("No single client has the organization number or id “%(value)s”.")
-                % {"value": value}
-            )
-        return matches[0]

@@ -7,7 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from pos.batch import pos_batch_run, pos_business_date
 from pos.exceptions import PosError
 
@@ -23,9 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="Business date, YYYY-MM-DD.")
 
     def handle(self, *args, **options):
-        client = _client(options["client"])
-        business_date = _date(options["date"]) if options["date"] else pos_business_date(
-            at=timezone.now()
+        client = client_argument(options["client"])
+        business_date = (
+            _date(options["date"]) if options["date"] else pos_business_date(at=timezone.now())
         )
         try:
             batch = pos_batch_run(client=client, business_date=business_date)
@@ -37,18 +37,6 @@ class Command(BaseCommand):
         )
         for sale in batch.sales.filter(status="failed").order_by("number"):
             self.stdout.write(f"  {sale.label}: {sale.error}")
-
-
-def _client(value: str) -> Client:
-    clients = Client.objects.all()
-    match = (
-        (clients.filter(pk=int(value)) if value.isdigit() else clients.none())
-        or clients.filter(organization_number=value)
-        or clients.filter(name=value)
-    )
-    if len(match) != 1:
-        raise CommandError(f"No single client matches {value!r}.")
-    return match[0]
 
 
 def _date(value: str) -> dt.date:

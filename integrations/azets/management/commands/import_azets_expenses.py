@@ -8,7 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from accounting.models import Client
+from accounting.management.clients import client_argument
 from integrations.azets.services import azets_expense_imports_queue
 
 
@@ -17,11 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("client", help=_("Organization number or name of the client."))
-        parser.add_argument("--since", type=date.fromisoformat,
-                            help=_("Fetch expenses from this date (YYYY-MM-DD)."))
+        parser.add_argument(
+            "--since",
+            type=date.fromisoformat,
+            help=_("Fetch expenses from this date (YYYY-MM-DD)."),
+        )
 
     def handle(self, *args, **options):
-        client = self._client(options["client"])
+        client = client_argument(options["client"])
         transfers = azets_expense_imports_queue(client=client, since=options["since"])
         if not transfers:
             raise CommandError(
@@ -32,17 +35,9 @@ class Command(BaseCommand):
             transfer.refresh_from_db()
             self.stdout.write(
                 _("Expense import %(id)s: %(status)s %(result)s")
-                % {"id": transfer.pk, "status": transfer.get_status_display(),
-                   "result": transfer.result or ""}
+                % {
+                    "id": transfer.pk,
+                    "status": transfer.get_status_display(),
+                    "result": transfer.result or "",
+                }
             )
-
-    def _client(self, value: str) -> Client:
-        matches = list(Client.objects.filter(organization_number=value)) or list(
-            Client.objects.filter(name__iexact=value)
-        )
-        if len(matches) != 1:
-            raise CommandError(
-                _("No single client has the organization number or name “%(value)s”.")
-                % {"value": value}
-            )
-        return matches[0]
