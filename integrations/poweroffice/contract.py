@@ -21,7 +21,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from jsonschema import Draft202012Validator
 
-from integrations.sandbox.validation import compile_schema, schema_errors
+from integrations.sandbox.validation import (
+    ContractViolation,
+    UnknownOperation,
+    compile_schema,
+    load_contract_file,
+    path_template_pattern,
+    schema_errors,
+)
+
+__all__ = ["ContractViolation", "UnknownOperation", "load_contract", "validate_request"]
 
 CONTRACT_PATH = Path(__file__).with_name("contract.json")
 SUBSCRIPTION_HEADER = "Ocp-Apim-Subscription-Key"
@@ -30,23 +39,8 @@ _API_PREFIX_RE = re.compile(r"^.*?/v2(?=/)", re.IGNORECASE)
 _MULTIPART_NAME_RE = re.compile(rb'content-disposition:\s*form-data;\s*name="([^"]+)"', re.I)
 
 
-class ContractViolation(AssertionError):
-    """A request does not match the contract. `errors` lists every problem found."""
-
-    def __init__(self, operation: str, errors: list[str]) -> None:
-        self.operation = operation
-        self.errors = errors
-        super().__init__(f"{operation}: " + "; ".join(errors))
-
-
-class UnknownOperation(ContractViolation):
-    """No operation in the contract has this method and path."""
-
-
-@functools.cache
 def load_contract() -> dict[str, Any]:
-    with CONTRACT_PATH.open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return load_contract_file(CONTRACT_PATH)
 
 
 def operation(key: str) -> dict[str, Any]:
@@ -68,10 +62,8 @@ def is_token_url(url: str) -> bool:
 def _routes() -> list[tuple[str, re.Pattern[str], str, list[str]]]:
     routes = []
     for key, op in load_contract()["operations"].items():
-        names = re.findall(r"{(\w+)}", op["path"])
-        pieces = re.split(r"{\w+}", op["path"])
-        pattern = "([^/]+)".join(re.escape(piece) for piece in pieces)
-        routes.append((op["method"], re.compile(f"^{pattern}/?$", re.IGNORECASE), key, names))
+        pattern, names = path_template_pattern(op["path"], flags=re.IGNORECASE)
+        routes.append((op["method"], pattern, key, names))
     # Literal paths win over templated ones (/SalesOrders/sentState before /SalesOrders/{id}).
     routes.sort(key=lambda route: (len(route[3]), -len(route[1].pattern)))
     return routes

@@ -20,29 +20,23 @@ from urllib.parse import unquote, urlsplit
 
 from jsonschema import Draft202012Validator
 
-from integrations.sandbox.validation import compile_schema, schema_errors
+from integrations.sandbox.validation import (
+    ContractViolation,
+    UnknownOperation,
+    compile_schema,
+    load_contract_file,
+    path_template_pattern,
+    schema_errors,
+)
+
+__all__ = ["ContractViolation", "UnknownOperation", "load_contract", "validate_request"]
 
 CONTRACT_PATH = Path(__file__).with_name("azets-v1.json")
 SCOPE_RE = re.compile(r"^/v1/parents/(?P<parentClientId>[^/]+)/clients/(?P<sourceClientId>[^/]+)")
 
 
-class ContractViolation(AssertionError):
-    """A request does not match the contract; `errors` lists every problem found."""
-
-    def __init__(self, operation: str, errors: list[str]) -> None:
-        self.operation = operation
-        self.errors = errors
-        super().__init__(f"{operation}: " + "; ".join(errors))
-
-
-class UnknownOperation(ContractViolation):
-    """No operation of the contract has this method and path."""
-
-
-@functools.cache
 def load_contract() -> dict[str, Any]:
-    with CONTRACT_PATH.open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return load_contract_file(CONTRACT_PATH)
 
 
 def version() -> str:
@@ -50,15 +44,11 @@ def version() -> str:
 
 
 @functools.cache
-def _routes() -> list[tuple[str, re.Pattern[str], str]]:
+def _routes() -> list[tuple[str, re.Pattern[str], str, list[str]]]:
     routes = []
     for key, op in load_contract()["operations"].items():
-        pieces = re.split(r"{(\w+)}", op["path"])
-        pattern = "".join(
-            f"(?P<{piece}>[^/]+)" if index % 2 else re.escape(piece)
-            for index, piece in enumerate(pieces)
-        )
-        routes.append((op["method"], re.compile(f"^{pattern.rstrip('/')}/?$"), key))
+        pattern, names = path_template_pattern(op["path"])
+        routes.append((op["method"], pattern, key, names))
     return routes
 
 
@@ -69,10 +59,10 @@ def operation_for(method: str, path_or_url: str) -> tuple[str, dict[str, str]]:
     if scope is None:
         raise UnknownOperation(f"{method} {path}", ["the path is outside the contract's scope"])
     rest = path[scope.end() :] or "/"
-    for route_method, pattern, key in _routes():
+    for route_method, pattern, key, names in _routes():
         match = pattern.match(rest)
         if route_method == method.upper() and match:
-            return key, {**scope.groupdict(), **match.groupdict()}
+            return key, {**scope.groupdict(), **dict(zip(names, match.groups(), strict=True))}
     raise UnknownOperation(f"{method} {path}", ["no operation has this method and path"])
 
 
