@@ -1,0 +1,118 @@
+"""The database rate limiter: one budget per key, shared by every process using the database."""
+
+import pytest
+from django.db import connections
+
+from integrations.models import RateLimitSlot
+from integrations.ratelimit import (
+    DatabaseRateLimiter,
+    SlidingWindowRateLimiter,
+    get_rate_limiter,
+    reset_rate_limiters,
+)
+
+NOW = 1_000_000.0
+
+
+class Recorder:
+    """A frozen clock; `sleep` records the waits, so send time = NOW + wait."""
+
+    def __init__(self):
+        self.waits = []
+
+    def clock(self):
+        return NOW
+
+    def sleep(self, seconds):
+        self.waits.append(seconds)
+
+    def sent(self):
+        return [NOW + w for w in self.waits]
+
+
+def max_in_any_window(times, window):
+    times = sorted(times)
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+def limiter_on_test_connection(recorder, rate=10, margin=0.05):
+    return DatabaseRateLimiter(
+        rate, margin=margin, connection_factory=lambda: connections["default"],
+        clock=recorder.clock, sleep=recorder.sleep,
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_share_one_budget_through_the_database():
+    """Two limiters with their own database connections, as two worker processes would have:
+    their requests for one key interleave on one schedule, never more than 10 per 1.05 s."""
+    first, second = Recorder(), Recorder()
+    limiters = [
+        DatabaseRateLimiter(10, margin=0.05, clock=r.clock, sleep=r.sleep) for r in (first, second)
+    ]
+    try:
+        for _ in range(15):
+            for limiter in limiters:
+                limiter.acquire("poweroffice:abc")
+    finally:
+        for limiter in limiters:
+            limiter._local.connection.close()
+    sent = sorted([NOW] * (30 - len(first.waits) - len(second.waits)) + first.sent()
+                  + second.sent())  # fmt: skip
+    assert len(sent) == 30
+    assert max_in_any_window(sent, 1.0) == 10  # the server's window, with 50 ms to spare
+    assert sent[-1] - sent[0] == pytest.approx(29 * 0.105)
+    assert RateLimitSlot.objects.get(budget_key="poweroffice:abc").next_at == pytest.approx(
+        NOW + 30 * 0.105
+    )
+
+
+@pytest.mark.django_db
+def test_an_idle_budget_sends_at_once_and_the_next_request_waits_one_interval():
+    recorder = Recorder()
+    limiter = limiter_on_test_connection(recorder)
+
+    limiter.acquire("k")
+    limiter.acquire("k")
+
+    assert recorder.waits == [pytest.approx(0.105)]
+
+
+@pytest.mark.django_db
+def test_keys_have_separate_budgets():
+    recorder = Recorder()
+    limiter = limiter_on_test_connection(recorder)
+
+    for key in ("a", "b", "c"):
+        limiter.acquire(key)
+
+    assert recorder.waits == []
+    assert set(RateLimitSlot.objects.values_list("budget_key", flat=True)) == {"a", "b", "c"}
+
+
+@pytest.mark.django_db
+def test_reserve_returns_the_wait_without_taking_the_slot():
+    recorder = Recorder()
+    limiter = limiter_on_test_connection(recorder, rate=2, margin=0.0)
+
+    assert limiter.reserve("k") == 0.0
+    assert limiter.reserve("k") == pytest.approx(0.5)
+    assert RateLimitSlot.objects.get(budget_key="k").next_at == pytest.approx(NOW + 0.5)
+
+
+def test_backend_setting_chooses_the_limiter(settings):
+    settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "database"
+    reset_rate_limiters()
+    assert isinstance(get_rate_limiter("poweroffice", 10.0), DatabaseRateLimiter)
+    settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "local"
+    reset_rate_limiters()
+    limiter = get_rate_limiter("poweroffice", 10.0)
+    assert isinstance(limiter, SlidingWindowRateLimiter)
+    assert limiter.window == pytest.approx(1.05)
+
+
+def test_unknown_backend_is_refused(settings):
+    settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "memcache"
+    reset_rate_limiters()
+    with pytest.raises(ValueError, match="memcache"):
+        get_rate_limiter("poweroffice", 10.0)
