@@ -116,13 +116,20 @@ class DatabaseRateLimiter:
         self.rate = rate
         self.interval = (1.0 + margin) / rate
         self.using = using
-        self._connection_factory = connection_factory or self._private_connection
+        self._connection_factory = connection_factory or self._connection
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
 
-    def _private_connection(self):
-        """This thread's own connection to the database (same settings as `using`)."""
+    def _connection(self):
+        """PostgreSQL: this thread's own connection (same settings as `using`), in autocommit.
+        SQLite: the thread's usual connection. SQLite has one writer at a time and an
+        exporter's transaction already holds the write lock, so a second connection of the
+        same thread would wait for it forever; inside that transaction the slot update commits
+        with it, and other processes, which wait for the lock anyway, then see it."""
+        shared = connections[self.using]
+        if shared.vendor == "sqlite":
+            return shared
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = connections.create_connection(self.using)
