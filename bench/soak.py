@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -249,12 +248,20 @@ def pos_batch_queue(client, product_ids: list[str]) -> None:
 
 def products_create(client) -> list[str]:
     """Six products in PowerOffice Go for the POS settings (made there, not by Ledgerbridge)."""
+    from integrations.errors import RateLimited
     from integrations.models import Connection
     from integrations.poweroffice.client import PowerOfficeClient
 
     api = PowerOfficeClient.for_connection(Connection.objects.get(client=client))
-    return [str(api.create_product({"Code": f"POS{n}", "Name": f"POS {n}"})["Id"])
-            for n in range(6)]
+    ids = []
+    for n in range(6):
+        try:
+            row = api.create_product({"Code": f"POS{n}", "Name": f"POS {n}"})
+        except RateLimited:  # a fresh sandbox's first answers can be slow: try once more
+            time.sleep(1)
+            row = api.create_product({"Code": f"POS{n}", "Name": f"POS {n}"})
+        ids.append(str(row["Id"]))
+    return ids
 
 
 def expense_import_queue(client) -> None:

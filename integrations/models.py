@@ -265,10 +265,12 @@ class Transfer(models.Model):
             models.Index(fields=["content_type", "object_id"], name="integ_transfer_object"),
             models.Index(fields=["external_id"], name="integ_transfer_external"),
             models.Index(fields=["-created_at", "-id"], name="integ_transfer_list"),
-            models.Index(fields=["client", "-created_at"], name="integ_transfer_client_new"),
-            models.Index(fields=["connection", "-created_at"], name="integ_transfer_conn_new"),
-            models.Index(fields=["kind", "-created_at"], name="integ_transfer_kind_new"),
-            models.Index(fields=["status", "-created_at"], name="integ_transfer_status_new"),
+            models.Index(fields=["client", "-created_at", "-id"], name="integ_transfer_client_new"),
+            models.Index(
+                fields=["connection", "-created_at", "-id"], name="integ_transfer_conn_new"
+            ),
+            models.Index(fields=["kind", "-created_at", "-id"], name="integ_transfer_kind_new"),
+            models.Index(fields=["status", "-created_at", "-id"], name="integ_transfer_status_new"),
             models.Index(fields=["status", "started_at"], name="integ_transfer_running"),
         ]
         constraints = [
