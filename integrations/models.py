@@ -390,11 +390,13 @@ class ExternalLink(models.Model):
 
 
 class RateLimitSlot(models.Model):
-    """The next free send time of one request-rate budget (see integrations.ratelimit), shared
+    """The recent send times of one request-rate budget (see integrations.ratelimit), shared
     by every process and machine that uses this database. Not shown in the admin."""
 
     budget_key = models.CharField(_("budget"), max_length=100, primary_key=True)
-    next_at = models.FloatField(_("next free slot"), help_text=_("Seconds since the epoch."))
+    sends = models.TextField(
+        _("recent sends"), default="[]", help_text=_("JSON list of seconds since the epoch.")
+    )
 
     class Meta:
         verbose_name = _("rate-limit slot")

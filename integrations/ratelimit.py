@@ -5,7 +5,8 @@ PowerOffice Go allows N requests per second per subscription key, across all cli
 never exceeded. Two backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
 
 - "database" (the default): `DatabaseRateLimiter`, one `RateLimitSlot` row per key in the shared
-  database. Every process and machine that uses the database shares the budget.
+  database holding the key's last N send times. Every process and machine that uses the
+  database shares the budget.
 - "local": `SlidingWindowRateLimiter`, the threads of one process only (one machine, one
   worker process, tests).
 
@@ -19,6 +20,7 @@ jitter between two requests one window apart.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import threading
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +90,24 @@ class SlidingWindowRateLimiter:
 
 
 class DatabaseRateLimiter:
-    """A budget per key shared through the database (GCRA: one request per `interval`).
+    """A sliding log per key shared through the database: at most `capacity` sends in any
+    window of `window` seconds (the same rule as `SlidingWindowRateLimiter`, across processes).
 
-    Each key has a `RateLimitSlot` row holding the next free send time (epoch seconds).
-    `acquire` takes that slot and moves it on by `interval` in ONE atomic statement
-    (UPDATE … RETURNING, on PostgreSQL and SQLite alike), then sleeps until the slot. The row
-    is locked only for that statement, and the statement runs on a private connection of this
-    thread in autocommit, so an exporter's open transaction never holds the budget hostage.
-    Requests are spaced evenly, with no burst: in any window of 1 s + margin at most `rate`.
+    Each key has a `RateLimitSlot` row holding its last `capacity` send times (epoch seconds,
+    some possibly in the near future: reserved). `acquire` locks the row, takes the send time
+    max(now, the capacity-th last send + window), stores it and commits, then sleeps until
+    it. Bursts up to the capacity pass at once, so a worker whose requests come in pairs is
+    not slowed down the way an evenly spaced schedule would slow it.
 
-    Clocks: slots are wall-clock times, so every machine sharing a database must keep its
-    clock synchronised (NTP); skew between machines eats into the safety margin.
+    Connections: on PostgreSQL the row is locked (SELECT … FOR UPDATE) on a private
+    connection of this thread for one short transaction, so an exporter's open transaction
+    never holds the budget hostage. SQLite has one writer at a time and the exporter's
+    transaction already holds the write lock, so the thread's usual connection is used: the
+    update commits with that transaction, and other processes, waiting for the lock anyway,
+    then see it.
+
+    Clocks: send times are wall-clock times, so every machine sharing a database must keep
+    its clock synchronised (NTP); skew between machines eats into the safety margin.
     """
 
     def __init__(
@@ -114,7 +123,8 @@ class DatabaseRateLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.interval = (1.0 + margin) / rate
+        self.capacity = max(1, math.floor(rate))
+        self.window = max(1.0, self.capacity / rate) * (1.0 + margin)
         self.using = using
         self._connection_factory = connection_factory or self._connection
         self._clock = clock
@@ -122,11 +132,6 @@ class DatabaseRateLimiter:
         self._local = threading.local()
 
     def _connection(self):
-        """PostgreSQL: this thread's own connection (same settings as `using`), in autocommit.
-        SQLite: the thread's usual connection. SQLite has one writer at a time and an
-        exporter's transaction already holds the write lock, so a second connection of the
-        same thread would wait for it forever; inside that transaction the slot update commits
-        with it, and other processes, which wait for the lock anyway, then see it."""
         shared = connections[self.using]
         if shared.vendor == "sqlite":
             return shared
@@ -135,39 +140,69 @@ class DatabaseRateLimiter:
             connection = self._local.connection = connections.create_connection(self.using)
         return connection
 
+    def _next_send(self, sends: list[float], now: float) -> float:
+        recent = sorted(t for t in sends if t > now - self.window)
+        if len(recent) < self.capacity:
+            return now
+        return max(now, recent[-self.capacity] + self.window)
+
+    def _take(self, key: str, now: float, *, only_if_free: bool = False) -> float:
+        """Reserve the next send time of `key` and return it (with `only_if_free`, reserve
+        only when that is now)."""
+        connection = self._connection_factory()
+        if connection.vendor == "sqlite":
+            with transaction.atomic(using=connection.alias):
+                return self._take_locked(connection, key, now, only_if_free)
+        connection.ensure_connection()
+        in_atomic = connection.in_atomic_block
+        if not in_atomic:  # the private connection: one short transaction
+            connection.set_autocommit(False)
+        try:
+            at = self._take_locked(connection, key, now, only_if_free)
+            if not in_atomic:
+                connection.commit()
+            return at
+        except BaseException:
+            if not in_atomic:
+                connection.rollback()
+            raise
+        finally:
+            if not in_atomic:
+                connection.set_autocommit(True)
+
+    def _take_locked(self, connection, key: str, now: float, only_if_free: bool) -> float:
+        table, column, sends_column = (
+            connection.ops.quote_name(name) for name in (self._table(), "budget_key", "sends")
+        )
+        lock = "" if connection.vendor == "sqlite" else " FOR UPDATE"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({column}, {sends_column}) VALUES (%s, '[]')"  # noqa: S608
+                f" ON CONFLICT ({column}) DO NOTHING",
+                [key],
+            )
+            cursor.execute(
+                f"SELECT {sends_column} FROM {table} WHERE {column} = %s{lock}", [key]  # noqa: S608
+            )
+            sends = json.loads(cursor.fetchone()[0] or "[]")
+            at = self._next_send(sends, now)
+            if only_if_free and at > now:
+                return at
+            kept = sorted([t for t in sends if t > now - self.window] + [at])[-self.capacity:]
+            cursor.execute(
+                f"UPDATE {table} SET {sends_column} = %s WHERE {column} = %s",  # noqa: S608
+                [json.dumps(kept), key],
+            )
+        return at
+
     def _table(self) -> str:
         from .models import RateLimitSlot
 
         return RateLimitSlot._meta.db_table
 
-    def _take(self, key: str, now: float) -> float:
-        """Claim the next free slot of `key` (creating the row on first use); returns it."""
-        connection = self._connection_factory()
-        table, column, at = (
-            connection.ops.quote_name(name)
-            for name in (self._table(), "budget_key", "next_at")
-        )
-        update = (
-            f"UPDATE {table} SET {at} = CASE WHEN {at} > %s THEN {at} ELSE %s END + %s"  # noqa: S608
-            f" WHERE {column} = %s RETURNING {at}"
-        )
-        insert = (
-            f"INSERT INTO {table} ({column}, {at}) VALUES (%s, %s)"  # noqa: S608
-            f" ON CONFLICT ({column}) DO NOTHING RETURNING {at}"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(update, [now, now, self.interval, key])
-            row = cursor.fetchone()
-            if row is None:
-                cursor.execute(insert, [key, now + self.interval])
-                row = cursor.fetchone()
-        if row is None:  # another process created the row between the two statements
-            return self._take(key, now)
-        return float(row[0]) - self.interval
-
-    def _take_with_reconnect(self, key: str, now: float) -> float:
+    def _take_retrying(self, key: str, now: float, only_if_free: bool = False) -> float:
         try:
-            return self._take(key, now)
+            return self._take(key, now, only_if_free=only_if_free)
         except DatabaseError:
             connection = getattr(self._local, "connection", None)
             if connection is None:
@@ -175,24 +210,19 @@ class DatabaseRateLimiter:
             logger.warning("Rate-limit connection failed; reconnecting once", exc_info=True)
             connection.close()
             self._local.connection = None
-            return self._take(key, now)
+            return self._take(key, now, only_if_free=only_if_free)
 
     def acquire(self, key: str) -> None:
         now = self._clock()
-        wait = self._take_with_reconnect(key, now) - now
+        wait = self._take_retrying(key, now) - now
         if wait > 0:
             self._sleep(wait)
 
     def reserve(self, key: str) -> float:
-        """Take the slot if it is free now; otherwise return the wait (nothing taken)."""
-        from .models import RateLimitSlot
-
+        """Take a send time if one is free now (0.0); otherwise the wait (nothing taken)."""
         now = self._clock()
-        slot = RateLimitSlot.objects.using(self.using).filter(budget_key=key).first()
-        if slot is not None and slot.next_at > now:
-            return max(slot.next_at - now, 1e-6)
-        self.acquire(key)
-        return 0.0
+        at = self._take_retrying(key, now, only_if_free=True)
+        return 0.0 if at <= now else max(at - now, 1e-6)
 
 
 _limiters: dict[tuple[str, float], RateLimiter] = {}

@@ -63,7 +63,7 @@ def _archive_row(transfer: Transfer, attempts: list[TransferAttempt]) -> str:
 def _prune_batch(ids: list[int], cutoff: datetime, archive) -> tuple[int, int, int]:
     """Lock, archive and delete one batch; rows that changed status meanwhile are left."""
     batch = list(
-        transfers_prunable(cutoff=cutoff).filter(pk__in=ids).select_for_update()
+        transfers_prunable(cutoff=cutoff).filter(pk__in=ids).select_for_update(of=("self",))
         .select_related("content_type")
     )  # fmt: skip
     pks = [t.pk for t in batch]
