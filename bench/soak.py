@@ -297,6 +297,7 @@ class Run:
         self.rng = random.Random(args.seed)  # noqa: S311 - not crypto
         self.clusters: list[subprocess.Popen] = []
         self.events: list[str] = []
+        self.refused = 0
 
     def cluster(self, index: int) -> subprocess.Popen:
         return start(f"qcluster-{index}", [*MANAGE, "qcluster"], self.log_dir)
@@ -317,17 +318,37 @@ class Run:
                 if elapsed >= at and event not in done:
                     done.add(event)
                     self.event(event, clients, keys, started)
-            for client in clients:
-                for _ in range(args.invoices):
-                    invoice_create(client, self.rng)
-                if wave % 2:
-                    credit_note_create(client, self.rng)
-                customer_rename(client, self.rng, wave)
+            self.wave(clients, wave)
             wave += 1
             if time.monotonic() - last_sweep > 5:
                 sweep()
                 last_sweep = time.monotonic()
             time.sleep(args.wave)
+
+    def wave(self, clients, wave: int) -> None:
+        """One round of user work."""
+        steps = [lambda c: invoice_create(c, self.rng)] * self.args.invoices
+        if wave % 2:
+            steps.append(lambda c: credit_note_create(c, self.rng))
+        steps.append(lambda c: customer_rename(c, self.rng, wave))
+        for client in clients:
+            for step in steps:
+                self.write(lambda step=step, client=client: step(client), tries=1)
+
+    def write(self, change, tries: int = 3) -> None:
+        """A user's change in one transaction. On SQLite a write may time out while a worker
+        holds the single write lock (an export runs with its HTTP calls in one transaction):
+        it is tried again, then given up and counted, as a failed save in the admin would be."""
+        from django.db import OperationalError, transaction
+
+        for _ in range(tries):
+            try:
+                with transaction.atomic():
+                    change()
+                return
+            except OperationalError:
+                time.sleep(1)
+        self.refused += 1
 
     def event(self, name: str, clients, keys, started: float) -> None:
         if name == "kill":
@@ -348,8 +369,8 @@ class Run:
             self.note("every access token expired", started)
         elif name == "pos":
             for client in clients:
-                pos_batch_queue(client, self.products[client.pk])
-                expense_import_queue(client)
+                self.write(lambda c=client: pos_batch_queue(c, self.products[c.pk]))
+                self.write(lambda c=client: expense_import_queue(c))
             self.note("POS batch and expense import queued per client", started)
 
     def drain(self, started: float) -> None:
@@ -401,6 +422,7 @@ def main() -> None:
         from bench.soak_report import report
 
         report(clients, keys, sandbox, load_seconds, total_seconds, requests_log, args)
+        print(f"driver writes refused (database locked, SQLite only): {run.refused}")
     finally:
         for process in run.clusters:
             stop(process)
