@@ -17,6 +17,7 @@ install: $(STAMP)
 ## Migrate, load the demo client, print the admin login, then serve web + task cluster + sandboxes.
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	$(PY) manage.py compilemessages --ignore=.venv -v 0 || true
 	$(PY) manage.py demo_setup
 	$(PY) manage.py run_backoffice

@@ -36,8 +36,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=10, help="customers per client")
     parser.add_argument("--rate", type=float, default=10.0, help="requests/s (PowerOffice: 10)")
     parser.add_argument(
-        "--budget", type=float, default=0.95,
-        help="share of the limit the client budgets for (a margin for network jitter)",
+        "--budget", type=float, default=1.0,
+        help="share of the limit the client is told (the limiter keeps its own jitter margin, "
+             "INTEGRATIONS_RATE_LIMIT_MARGIN)",
     )  # fmt: skip
     return parser.parse_args()
 

@@ -35,11 +35,29 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Operators: the public base URL of this back office, used for links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Cookies only over HTTPS in production; the session cookie is never readable by scripts.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Operators: redirect plain HTTP to HTTPS (on by default in production; a proxy may do it).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Operators: paths (regexes, no leading slash) served over plain HTTP too, e.g. "^health/$".
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[])
+# Operators: seconds browsers must use HTTPS only (HSTS); 0 switches it off. One year in
+# production; start lower when introducing HTTPS to a domain.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Operators: ask browsers to preload HSTS for the domain (a commitment; off unless chosen).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Operators: behind a TLS-terminating proxy, the header that proxy sets, e.g.
+# "HTTP_X_FORWARDED_PROTO,https". Only set it when the proxy always overwrites that header.
+_proxy_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_header:
+    if len(_proxy_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER_NAME,value'.")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_header)
 
 # ---------------------------------------------------------------------------------------------
 # Applications
@@ -104,6 +122,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---------------------------------------------------------------------------------------------
+# Cache: the inbound API's per-token rate limit and Django-Q2's cluster statistics live here,
+# so every web and worker process must see the same cache.
+# ---------------------------------------------------------------------------------------------
+# Operators: dbcache://ledgerbridge_cache (default: a table in the database, shared by every
+# process and machine using it; `manage.py createcachetable` creates it, `make run` does),
+# redis://host:6379/1 for several machines under load, or filecache:///var/tmp/ledgerbridge
+# (processes of one machine). locmemcache:// is per process: development only.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ledgerbridge_cache")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,9 +186,12 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 # Task cluster (Django-Q2, ORM broker: no extra service needed)
 # ---------------------------------------------------------------------------------------------
+# Brokers: the ORM broker (default) needs nothing beyond the database; Redis scales further:
+# Q_BROKER_URL=redis://host:6379/0 switches to it (then every cluster uses that Redis).
+# Timeouts: retry > timeout (a task still running is never handed to a second worker) and
+# INTEGRATIONS_RUNNING_TIMEOUT > timeout (integrations.checks enforces both).
 Q_CLUSTER = {
     "name": "ledgerbridge",
-    "orm": "default",
     # Operators: worker processes per cluster.
     "workers": env.int("Q_WORKERS", default=2),
     # A task running longer than this is killed; the stale-running reaper requeues its transfer.
@@ -174,6 +205,12 @@ Q_CLUSTER = {
     # Tests run every task inline (Django-Q2 "sync" mode).
     "sync": env.bool("Q_SYNC", default=False),
 }
+# Operators: redis://host:6379/0 to use Redis as the broker instead of the database.
+Q_BROKER_URL = env.str("Q_BROKER_URL", default="")
+if Q_BROKER_URL:
+    Q_CLUSTER["redis"] = Q_BROKER_URL
+else:
+    Q_CLUSTER["orm"] = "default"
 
 # ---------------------------------------------------------------------------------------------
 # Integrations
@@ -200,6 +237,13 @@ POWEROFFICE_BASE_URLS = {
 }
 # Operators: requests per second per subscription key (PowerOffice Go v2 documents 10).
 POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
+# Operators: where request-rate budgets are kept. "database": one row per subscription key in
+# the shared database, so every worker process on every machine shares the budget (default).
+# "local": per process (only when exactly one worker process sends requests).
+INTEGRATIONS_RATE_LIMIT_BACKEND = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="database")
+# Developers: the share of the limit kept free for network jitter (0.05: 95 % of the limit);
+# without it the server's one-second windows see bursts that were spaced right when sent.
+INTEGRATIONS_RATE_LIMIT_MARGIN = env.float("INTEGRATIONS_RATE_LIMIT_MARGIN", default=0.05)
 
 # Operators: Azets base URLs per endpoint mode (no public production URL is known yet).
 AZETS_BASE_URLS = {

@@ -72,3 +72,54 @@ def check_enabled_connections(app_configs=None, databases=None, **kwargs):
         except ConnectionMisconfigured as err:
             problems.append(checks.Error(str(err), id="integrations.E005"))
     return problems
+
+
+@checks.register()
+def check_task_timeouts(app_configs=None, **kwargs):
+    """Q_CLUSTER retry > timeout (else the broker hands a running task to a second worker) and
+    INTEGRATIONS_RUNNING_TIMEOUT > timeout (else the reaper requeues a transfer still running)."""
+    from django.conf import settings
+
+    q_cluster = getattr(settings, "Q_CLUSTER", {})
+    timeout, retry = q_cluster.get("timeout"), q_cluster.get("retry")
+    running = settings.INTEGRATIONS_RUNNING_TIMEOUT
+    problems = []
+    if timeout and retry and retry <= timeout:
+        problems.append(checks.Error(
+            f"Q_CLUSTER retry ({retry} s) must exceed its timeout ({timeout} s): otherwise a "
+            "task that is still running is handed to a second worker.",
+            hint="Set Q_RETRY higher than Q_TIMEOUT.",
+            id="integrations.E006",
+        ))
+    if timeout and running <= timeout:
+        problems.append(checks.Error(
+            f"INTEGRATIONS_RUNNING_TIMEOUT ({running} s) must exceed the Q_CLUSTER timeout "
+            f"({timeout} s): otherwise the reaper requeues transfers that are still running.",
+            hint="Set INTEGRATIONS_RUNNING_TIMEOUT higher than Q_TIMEOUT.",
+            id="integrations.E007",
+        ))
+    return problems
+
+
+@checks.register()
+def check_shared_state(app_configs=None, **kwargs):
+    """Rate-limit budgets and the cache must be shared by every process in production."""
+    from django.conf import settings
+
+    problems = []
+    backend = settings.INTEGRATIONS_RATE_LIMIT_BACKEND
+    if backend not in ("database", "local"):
+        problems.append(checks.Error(
+            f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is unknown.",
+            hint="Use 'database' (shared by every process) or 'local' (one process).",
+            id="integrations.E008",
+        ))
+    cache_backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if not settings.DEBUG and cache_backend.endswith(("LocMemCache", "DummyCache")):
+        problems.append(checks.Warning(
+            "The default cache is per process: the inbound API's per-token rate limit does not "
+            "hold across web processes.",
+            hint="Set CACHE_URL to dbcache://ledgerbridge_cache or a Redis URL.",
+            id="integrations.W001",
+        ))
+    return problems

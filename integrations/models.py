@@ -256,11 +256,22 @@ class Transfer(models.Model):
         verbose_name_plural = _("transfers")
         ordering = ["-created_at", "-pk"]
         permissions = [("retransfer_transfer", _("Can re-queue and cancel transfers"))]
+        # One index per admin filter, each ending in the list's order (newest first), so a
+        # filtered page of the sync log is an index range scan even with millions of rows; the
+        # sweep's query (pending and due) and the reaper's (running since) have their own.
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="integ_transfer_due"),
             models.Index(fields=["client", "status", "created_at"], name="integ_transfer_client"),
             models.Index(fields=["content_type", "object_id"], name="integ_transfer_object"),
             models.Index(fields=["external_id"], name="integ_transfer_external"),
+            models.Index(fields=["-created_at", "-id"], name="integ_transfer_list"),
+            models.Index(fields=["client", "-created_at", "-id"], name="integ_transfer_client_new"),
+            models.Index(
+                fields=["connection", "-created_at", "-id"], name="integ_transfer_conn_new"
+            ),
+            models.Index(fields=["kind", "-created_at", "-id"], name="integ_transfer_kind_new"),
+            models.Index(fields=["status", "-created_at", "-id"], name="integ_transfer_status_new"),
+            models.Index(fields=["status", "started_at"], name="integ_transfer_running"),
         ]
         constraints = [
             # Coalescing guard: at most one pending transfer per object, kind and connection.
@@ -327,6 +338,10 @@ class TransferAttempt(models.Model):
         verbose_name = _("transfer attempt")
         verbose_name_plural = _("transfer attempts")
         ordering = ["transfer", "number"]
+        indexes = [
+            models.Index(fields=["transfer", "started_at"], name="integ_attempt_transfer"),
+            models.Index(fields=["started_at"], name="integ_attempt_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.transfer} #{self.number}"
@@ -355,6 +370,10 @@ class ExternalLink(models.Model):
     class Meta:
         verbose_name = _("external link")
         verbose_name_plural = _("external links")
+        indexes = [
+            models.Index(fields=["external_id"], name="integ_link_external"),
+            models.Index(fields=["content_type", "object_id"], name="integ_link_object"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["connection", "content_type", "object_id"],
@@ -368,3 +387,20 @@ class ExternalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type.model} {self.object_id} ↔ {self.external_id}"
+
+
+class RateLimitSlot(models.Model):
+    """The recent send times of one request-rate budget (see integrations.ratelimit), shared
+    by every process and machine that uses this database. Not shown in the admin."""
+
+    budget_key = models.CharField(_("budget"), max_length=100, primary_key=True)
+    sends = models.TextField(
+        _("recent sends"), default="[]", help_text=_("JSON list of seconds since the epoch.")
+    )
+
+    class Meta:
+        verbose_name = _("rate-limit slot")
+        verbose_name_plural = _("rate-limit slots")
+
+    def __str__(self) -> str:
+        return self.budget_key

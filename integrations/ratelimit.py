@@ -1,21 +1,40 @@
-"""Request-rate budgets shared by every client and thread that uses the same key.
+"""Request-rate budgets shared by every client, thread, process and machine that uses one key.
 
 PowerOffice Go allows N requests per second per subscription key, across all client keys. A
 `RateLimiter` hands out slots with `acquire(key)`, blocking until one is free, so the budget is
-never exceeded. This module has the in-process implementation (threads of one process); a
-cross-process backend (database or cache) can implement the same two methods later and be
-returned by `get_rate_limiter()`.
+never exceeded. Two backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
+
+- "database" (the default): `DatabaseRateLimiter`, one `RateLimitSlot` row per key in the shared
+  database holding the key's last N send times. Every process and machine that uses the
+  database shares the budget.
+- "local": `SlidingWindowRateLimiter`, the threads of one process only (one machine, one
+  worker process, tests).
+
+Safety margin: the server counts requests in one-second windows as they *arrive*. Network
+jitter moves arrivals closer together than they were sent, so a client that spends exactly the
+budget collects 429s. Both backends stretch the window by `INTEGRATIONS_RATE_LIMIT_MARGIN`
+(default 0.05: at most N requests per 1.05 s, 95 % of the limit), which absorbs up to 50 ms of
+jitter between two requests one window apart.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Protocol
+
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MARGIN = 0.05
 
 
 class RateLimiter(Protocol):
@@ -27,17 +46,20 @@ class RateLimiter(Protocol):
 
 
 class SlidingWindowRateLimiter:
-    """At most `rate` requests per second per key, in *any* one-second window.
+    """At most `capacity` requests per key in any window of `window` seconds (one process).
 
     A sliding log rather than a token bucket: a bucket lets a full burst follow a full second
-    and so briefly doubles the rate, which PowerOffice would answer with 429. A fractional rate
-    (2.5/s) becomes whole requests over a shorter window (2 per 0.8 s).
+    and so briefly doubles the rate, which PowerOffice would answer with 429. The window is never
+    shorter than a second (the server's window), so a fractional rate such as 9.5/s is 9 per
+    second rather than 9 per 0.95 s, which would put up to 18 requests into one server second.
+    A rate below 1/s is one request per 1/rate seconds. `margin` stretches the window.
     """
 
     def __init__(
         self,
         rate: float,
         *,
+        margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -45,7 +67,7 @@ class SlidingWindowRateLimiter:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.capacity = max(1, math.floor(rate))
-        self.window = self.capacity / rate
+        self.window = max(1.0, self.capacity / rate) * (1.0 + margin)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -67,8 +89,155 @@ class SlidingWindowRateLimiter:
             self._sleep(wait)
 
 
+class DatabaseRateLimiter:
+    """A sliding log per key shared through the database: at most `capacity` sends in any
+    window of `window` seconds (the same rule as `SlidingWindowRateLimiter`, across processes).
+
+    Each key has a `RateLimitSlot` row holding its last `capacity` send times (epoch seconds,
+    some possibly in the near future: reserved). `acquire` locks the row, takes the send time
+    max(now, the capacity-th last send + window), stores it and commits, then sleeps until
+    it. Bursts up to the capacity pass at once, so a worker whose requests come in pairs is
+    not slowed down the way an evenly spaced schedule would slow it.
+
+    Connections: on PostgreSQL the row is locked (SELECT … FOR UPDATE) on a private
+    connection of this thread for one short transaction, so an exporter's open transaction
+    never holds the budget hostage. SQLite has one writer at a time and the exporter's
+    transaction already holds the write lock, so the thread's usual connection is used: the
+    update commits with that transaction, and other processes, waiting for the lock anyway,
+    then see it.
+
+    Clocks: send times are wall-clock times, so every machine sharing a database must keep
+    its clock synchronised (NTP); skew between machines eats into the safety margin.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        margin: float = DEFAULT_MARGIN,
+        using: str = "default",
+        connection_factory: Callable[[], object] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.capacity = max(1, math.floor(rate))
+        self.window = max(1.0, self.capacity / rate) * (1.0 + margin)
+        self.using = using
+        self._connection_factory = connection_factory or self._connection
+        self._clock = clock
+        self._sleep = sleep
+        self._local = threading.local()
+
+    def _connection(self):
+        shared = connections[self.using]
+        if shared.vendor == "sqlite":
+            return shared
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = connections.create_connection(self.using)
+        return connection
+
+    def _next_send(self, sends: list[float], now: float) -> float:
+        recent = sorted(t for t in sends if t > now - self.window)
+        if len(recent) < self.capacity:
+            return now
+        return max(now, recent[-self.capacity] + self.window)
+
+    def _take(self, key: str, now: float, *, only_if_free: bool = False) -> float:
+        """Reserve the next send time of `key` and return it (with `only_if_free`, reserve
+        only when that is now)."""
+        connection = self._connection_factory()
+        if connection.vendor == "sqlite":
+            with transaction.atomic(using=connection.alias):
+                return self._take_locked(connection, key, now, only_if_free)
+        connection.ensure_connection()
+        in_atomic = connection.in_atomic_block
+        if not in_atomic:  # the private connection: one short transaction
+            connection.set_autocommit(False)
+        try:
+            at = self._take_locked(connection, key, now, only_if_free)
+            if not in_atomic:
+                connection.commit()
+            return at
+        except BaseException:
+            if not in_atomic:
+                connection.rollback()
+            raise
+        finally:
+            if not in_atomic:
+                connection.set_autocommit(True)
+
+    def _take_locked(self, connection, key: str, now: float, only_if_free: bool) -> float:
+        table, column, sends_column = (
+            connection.ops.quote_name(name) for name in (self._table(), "budget_key", "sends")
+        )
+        lock = "" if connection.vendor == "sqlite" else " FOR UPDATE"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({column}, {sends_column}) VALUES (%s, '[]')"  # noqa: S608
+                f" ON CONFLICT ({column}) DO NOTHING",
+                [key],
+            )
+            cursor.execute(
+                f"SELECT {sends_column} FROM {table} WHERE {column} = %s{lock}", [key]  # noqa: S608
+            )
+            sends = json.loads(cursor.fetchone()[0] or "[]")
+            at = self._next_send(sends, now)
+            if only_if_free and at > now:
+                return at
+            kept = sorted([t for t in sends if t > now - self.window] + [at])[-self.capacity:]
+            cursor.execute(
+                f"UPDATE {table} SET {sends_column} = %s WHERE {column} = %s",  # noqa: S608
+                [json.dumps(kept), key],
+            )
+        return at
+
+    def _table(self) -> str:
+        from .models import RateLimitSlot
+
+        return RateLimitSlot._meta.db_table
+
+    def _take_retrying(self, key: str, now: float, only_if_free: bool = False) -> float:
+        try:
+            return self._take(key, now, only_if_free=only_if_free)
+        except DatabaseError:
+            connection = getattr(self._local, "connection", None)
+            if connection is None:
+                raise
+            logger.warning("Rate-limit connection failed; reconnecting once", exc_info=True)
+            connection.close()
+            self._local.connection = None
+            return self._take(key, now, only_if_free=only_if_free)
+
+    def acquire(self, key: str) -> None:
+        now = self._clock()
+        wait = self._take_retrying(key, now) - now
+        if wait > 0:
+            self._sleep(wait)
+
+    def reserve(self, key: str) -> float:
+        """Take a send time if one is free now (0.0); otherwise the wait (nothing taken)."""
+        now = self._clock()
+        at = self._take_retrying(key, now, only_if_free=True)
+        return 0.0 if at <= now else max(at - now, 1e-6)
+
+
 _limiters: dict[tuple[str, float], RateLimiter] = {}
 _registry_lock = threading.Lock()
+
+
+def build_rate_limiter(rate: float) -> RateLimiter:
+    """A limiter of the configured backend and safety margin."""
+    backend = getattr(settings, "INTEGRATIONS_RATE_LIMIT_BACKEND", "database")
+    margin = getattr(settings, "INTEGRATIONS_RATE_LIMIT_MARGIN", DEFAULT_MARGIN)
+    if backend == "local":
+        return SlidingWindowRateLimiter(rate, margin=margin)
+    if backend == "database":
+        return DatabaseRateLimiter(rate, margin=margin)
+    raise ValueError(f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is not 'database' or 'local'")
 
 
 def get_rate_limiter(name: str, rate: float) -> RateLimiter:
@@ -76,12 +245,12 @@ def get_rate_limiter(name: str, rate: float) -> RateLimiter:
     with _registry_lock:
         limiter = _limiters.get((name, rate))
         if limiter is None:
-            limiter = _limiters[(name, rate)] = SlidingWindowRateLimiter(rate)
+            limiter = _limiters[(name, rate)] = build_rate_limiter(rate)
         return limiter
 
 
 def reset_rate_limiters() -> None:
-    """Forget every budget (tests)."""
+    """Forget every budget (tests; after changing the backend setting)."""
     with _registry_lock:
         _limiters.clear()
 

@@ -14,6 +14,12 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "en"
+    # Request budgets per process in tests (no private database connection per thread);
+    # tests/integrations/test_ratelimit.py covers the shared database backend.
+    settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "local"
+    from integrations.ratelimit import reset_rate_limiters
+
+    reset_rate_limiters()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 from integrations.ratelimit import SlidingWindowRateLimiter
 
 
@@ -61,11 +63,32 @@ def test_keys_have_separate_budgets():
     assert limiter.reserve("a") == 1.0
 
 
-def test_fractional_rate_is_whole_requests_over_a_shorter_window():
+def test_fractional_rate_is_whole_requests_per_whole_second():
+    # 9 per 0.947 s (the old rule) put up to 18 requests into one server second: 429s.
     clock = FakeClock()
-    limiter = SlidingWindowRateLimiter(2.5, clock=clock, sleep=clock.sleep)
-    assert (limiter.capacity, limiter.window) == (2, 0.8)
+    limiter = SlidingWindowRateLimiter(9.5, clock=clock, sleep=clock.sleep)
+    assert (limiter.capacity, limiter.window) == (9, 1.0)
+    sent = []
+    for _ in range(30):
+        limiter.acquire("a")
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 1.0) == 9
+
+
+def test_rate_below_one_per_second_is_one_request_per_interval():
+    clock = FakeClock()
+    limiter = SlidingWindowRateLimiter(0.5, clock=clock, sleep=clock.sleep)
     limiter.acquire("a")
     limiter.acquire("a")
-    limiter.acquire("a")
-    assert clock.now == 0.8
+    assert clock.now == 2.0
+
+
+def test_margin_stretches_the_window_so_jitter_cannot_crowd_a_server_second():
+    clock = FakeClock()
+    limiter = SlidingWindowRateLimiter(10, margin=0.05, clock=clock, sleep=clock.sleep)
+    sent = []
+    for _ in range(40):
+        limiter.acquire("a")
+        sent.append(clock.now)
+    assert max_in_any_window(sent, 1.05) == 10
+    assert sent[10] - sent[0] == pytest.approx(1.05)

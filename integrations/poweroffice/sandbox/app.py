@@ -9,6 +9,8 @@ Control API: see integrations.sandbox.app, plus
                                                                  "privileges": [...]}},
                                     "other_environment_client_keys": [...]}
     POST /_sandbox/tokens/expire   every issued token expires now (a 401 mid-batch)
+    GET  /_sandbox/books?client_key=…   one client's ledger (vouchers, sales orders, registers)
+                                   for comparing with a database after a soak run
     POST /_sandbox/seed/supplier_invoice, /_sandbox/seed/customer_payment   see seeding.py
 """
 
@@ -120,6 +122,12 @@ class PowerOfficeSandbox(SandboxApp):
             books = self.books_for(client_key)
             with self.lock:
                 return json_response(SEEDS[name](books, data))
+        if name == "books" and request.method == "GET":
+            client_key = request.args.get("client_key") or DEFAULT_CLIENT_KEY
+            if client_key not in self.config.clients:
+                return problem(404, "Unknown client key", "No sandbox client has that key.")
+            with self.lock:
+                return json_response(self.books_for(client_key).ledger_dump())
         if name == "tokens/expire" and request.method == "POST":
             with self.lock:
                 self.tokens = {t: (c, s, self.clock() - 1) for t, (c, s, _) in self.tokens.items()}

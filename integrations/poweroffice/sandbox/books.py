@@ -267,6 +267,25 @@ class Books:
         self.sales_orders[order["Id"]] = order
         return order
 
+    def ledger_dump(self) -> Row:
+        """What was posted, for comparison with Ledgerbridge's database (control API only)."""
+        voucher_fields = ("Id", "InvoiceNo", "ExternalImportReference", "VoucherNo")
+        return {
+            "vouchers": [
+                {k: v.get(k) for k in voucher_fields} for v in self.vouchers.values()
+            ],
+            "sales_orders": [
+                {"Id": o.get("Id"), "ExternalImportReference": o.get("ExternalImportReference")}
+                for o in self.sales_orders.values()
+            ],
+            "registers": {
+                name: [{"Id": r.get("Id"), "Number": r.get("Number") or r.get("Code"),
+                        "Name": r.get("Name")} for r in register.rows.values()]
+                for name, register in self.registers.items()
+                if name in ("Customers", "Projects", "Products")
+            },
+        }  # fmt: skip
+
     def summary(self) -> Row:
         return {
             "client_name": self.name,
