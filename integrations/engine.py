@@ -20,8 +20,8 @@ import traceback
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from .errors import AuthError, ConnectionMisconfigured, DataError, PermanentErro
 from .http import excerpt, redact
 from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
 from .registry import get_connector
-from .selectors import transfers_due, transfers_stale_running
+from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _retry_or_fail(transfer, attempt, err: TransientError, text: str) -> None:
     transfer.next_attempt_at = timezone.now() + timedelta(seconds=delay)
     transfer.queued_at = None
     transfer.last_error = text[:ERROR_LENGTH]
-    transfer.save()
+    _save_pending(transfer)
     attempt.outcome = AttemptOutcome.RETRY
     attempt.error = f"{text[:ERROR_LENGTH]} (retry in {delay:.0f} s)"
 
@@ -203,10 +203,50 @@ def _wait_for_connection(transfer: Transfer, attempt: TransferAttempt, text: str
     transfer.attempts = max(0, transfer.attempts - 1)
     transfer.queued_at = None
     transfer.last_error = text[:ERROR_LENGTH]
-    transfer.save()
+    _save_pending(transfer)
     attempt.outcome = AttemptOutcome.AUTH_FAILED
     attempt.error = text[:ERROR_LENGTH]
     connection_mark_broken(connection=transfer.connection, reason=text)
+
+
+_PENDING_FIELDS = ("status", "attempts", "next_attempt_at", "queued_at", "last_error")
+
+
+def _save_pending(transfer: Transfer) -> None:
+    """Put a running transfer back to pending (its fields already set); nothing happens when it
+    no longer runs (the reaper or another worker got there first)."""
+    try:
+        with transaction.atomic():
+            _still_running(transfer).update(**_values(transfer, _PENDING_FIELDS))
+    except IntegrityError:  # the object was queued again while this one ran
+        _hand_over(transfer)
+
+
+def _still_running(transfer: Transfer):
+    return Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.RUNNING)
+
+
+def _values(transfer: Transfer, names) -> dict:
+    return {name: getattr(transfer, name) for name in names}
+
+
+@transaction.atomic
+def _hand_over(transfer: Transfer) -> None:
+    """Only one transfer of an object may wait (the coalescing constraint). When the object was
+    queued again while this transfer ran, the waiting transfer takes over: it gets this one's
+    parameters (its own win) and waits at least as long (Retry-After); it will send the
+    object's current state. This one ends as cancelled, saying where it continues."""
+    waiting = transfers_waiting_for_same_object(transfer=transfer).select_for_update().first()
+    if waiting is None:  # claimed meanwhile: nothing waits any more
+        _still_running(transfer).update(**_values(transfer, _PENDING_FIELDS))
+        return
+    waiting.params = {**(transfer.params or {}), **(waiting.params or {})}
+    waiting.next_attempt_at = max(waiting.next_attempt_at, transfer.next_attempt_at)
+    waiting.save(update_fields=["params", "next_attempt_at"])
+    note = f"The object was queued again meanwhile; continues as transfer {waiting.pk}."
+    transfer.status, transfer.finished_at = TransferStatus.CANCELLED, timezone.now()
+    transfer.last_error = f"{note}\n{transfer.last_error}"[:ERROR_LENGTH]
+    _still_running(transfer).update(**_values(transfer, ("status", "finished_at", "last_error")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,14 +262,15 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
         TransferAttempt.objects.filter(transfer=transfer, outcome=AttemptOutcome.RUNNING).update(
             outcome=AttemptOutcome.ERROR, error=text
         )
-        updated = Transfer.objects.filter(pk=transfer.pk, status=TransferStatus.RUNNING)
         if transfer.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS:
-            updated.update(status=TransferStatus.FAILED, finished_at=now, last_error=text)
+            _still_running(transfer).update(
+                status=TransferStatus.FAILED, finished_at=now, last_error=text
+            )
             notify.failures_notify(connection=transfer.connection)
         else:
-            updated.update(
-                status=TransferStatus.PENDING, next_attempt_at=now, queued_at=None, last_error=text
-            )
+            transfer.status, transfer.next_attempt_at = TransferStatus.PENDING, now
+            transfer.queued_at, transfer.last_error = None, text
+            _save_pending(transfer)
         count += 1
     return count
 
@@ -278,13 +319,7 @@ def transfer_requeue(*, transfer: Transfer, by=None) -> Transfer:
             f"{transfer.describe_object()} is {transfer.status}, not finished."
         )
     if transfer.object_id is not None:
-        waiting = Transfer.objects.filter(
-            connection_id=transfer.connection_id,
-            kind=transfer.kind,
-            content_type_id=transfer.content_type_id,
-            object_id=transfer.object_id,
-            status=TransferStatus.PENDING,
-        ).first()
+        waiting = transfers_waiting_for_same_object(transfer=transfer).first()
         if waiting is not None:
             return waiting
     transfer.status = TransferStatus.PENDING

@@ -28,6 +28,17 @@ def transfers_due(*, now: datetime | None = None, include_queued: bool = False) 
     return qs.order_by("next_attempt_at", "pk")
 
 
+def transfers_waiting_for_same_object(*, transfer: Transfer) -> QuerySet:
+    """The other pending transfer (at most one) of the same object, kind and connection."""
+    return Transfer.objects.filter(
+        connection_id=transfer.connection_id,
+        kind=transfer.kind,
+        content_type_id=transfer.content_type_id,
+        object_id=transfer.object_id,
+        status=TransferStatus.PENDING,
+    ).exclude(pk=transfer.pk)
+
+
 def transfers_stale_running(*, cutoff: datetime) -> QuerySet:
     return Transfer.objects.filter(
         status=TransferStatus.RUNNING, started_at__lt=cutoff

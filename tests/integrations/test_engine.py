@@ -311,3 +311,68 @@ def test_a_claimed_transfer_cannot_be_claimed_again(connection):
 
     assert engine.transfer_claim(transfer.pk) is not None
     assert engine.transfer_claim(transfer.pk) is None
+
+
+class TestQueuedAgainWhileRunning:
+    """The object was queued again while its transfer ran (a user saved it meanwhile): only one
+    transfer of an object may wait, so the running one, instead of going back to pending, hands
+    over to the waiting one, which sends the object's current state."""
+
+    @pytest.fixture
+    def queued_meanwhile(self, connection, http):
+        """GET /groups answers `status` after the import was queued again mid-run."""
+
+        def answer(status, headers=None):
+            def callback(request):
+                transfer_enqueue(
+                    obj=connection.client, kind=TransferKind.EXPENSE_IMPORT, params={"days": 3}
+                )
+                return status, headers or {}, "{}"
+
+            http.add_callback("GET", f"{BASE_URL}/groups", callback=callback)
+
+        return answer
+
+    def start_import(self, connection):
+        [transfer] = transfer_enqueue(  # on_commit never fires inside the test's transaction
+            obj=connection.client, kind=TransferKind.EXPENSE_IMPORT, params={"full": True}
+        )
+        return transfer
+
+    def test_a_retry_hands_over_to_the_waiting_transfer(self, connection, queued_meanwhile):
+        queued_meanwhile(429, {"Retry-After": "600"})
+        first = self.start_import(connection)
+
+        assert engine.transfer_process(first.pk) == Transfer.Status.CANCELLED
+
+        first.refresh_from_db()
+        waiting = Transfer.objects.get(status=Transfer.Status.PENDING)
+        assert "continues as transfer" in first.last_error
+        assert first.attempt_set.get().outcome == AttemptOutcome.RETRY
+        assert waiting.params == {"full": True, "days": 3}
+        assert waiting.next_attempt_at >= timezone.now() + timedelta(seconds=590)
+
+    def test_rejected_credentials_hand_over_to_the_waiting_transfer(
+        self, connection, queued_meanwhile
+    ):
+        queued_meanwhile(401)
+        first = self.start_import(connection)
+
+        assert engine.transfer_process(first.pk) == Transfer.Status.CANCELLED
+
+        connection.refresh_from_db()
+        assert connection.is_broken
+        assert Transfer.objects.filter(status=Transfer.Status.PENDING).count() == 1
+
+    def test_the_reaper_hands_a_dead_run_over_to_the_waiting_transfer(self, connection, settings):
+        first = self.start_import(connection)
+        engine.transfer_claim(first.pk)
+        self.start_import(connection)  # queued again while the worker is gone
+
+        later = timezone.now() + timedelta(seconds=settings.INTEGRATIONS_RUNNING_TIMEOUT + 1)
+        assert engine.transfers_reap_stale(now=later) == 1
+
+        first.refresh_from_db()
+        assert first.status == Transfer.Status.CANCELLED
+        assert "worker stopped" in first.last_error
+        assert Transfer.objects.filter(status=Transfer.Status.PENDING).count() == 1
