@@ -214,8 +214,7 @@ class ApiSession(requests.Session):
 
     def _exchange_summary(self, method, url, kwargs, response) -> dict[str, Any]:
         """A short, redacted record of the last call; the engine stores it on the attempt."""
-        body = kwargs.get("json")
-        body_text = dumps(body) if body is not None else str(kwargs.get("data") or "")
+        body_text = _body_text(kwargs)
         return {
             "request": excerpt(f"{method} {url} {body_text}".strip(), self.secrets(), limit=300),
             "status": response.status_code,
@@ -263,6 +262,20 @@ def json_or_none(response: requests.Response) -> Any:
             status_code=response.status_code,
             response_excerpt=excerpt(response.text),
         ) from err
+
+
+def _body_text(kwargs: dict[str, Any]) -> str:
+    """The request body as a reader wants it in the attempt log: JSON as text (a body the
+    client encoded itself arrives as bytes), never Python's b'...' form with escapes."""
+    if kwargs.get("json") is not None:
+        return dumps(kwargs["json"])
+    data = kwargs.get("data")
+    if isinstance(data, bytes):
+        try:
+            return dumps(json.loads(data))
+        except ValueError:
+            return data.decode("utf-8", "replace")
+    return str(data or "")
 
 
 def dumps(data: Any) -> str:

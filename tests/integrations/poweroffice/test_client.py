@@ -318,6 +318,14 @@ class TestListsAndPatch:
         body = sent_json(http, "POST", "/Customers")
         assert body["Allowance"] == 12.5 and body["CustomerSince"] == "2024-05-01"
 
+    def test_the_attempts_request_summary_shows_the_body_as_sent(self, client, http, token):
+        http.add("POST", f"{API}/Customers", status=201, json=captured("customer_created.json"))
+        client.create_customer({**CUSTOMER, "Name": "Bjørnstad Bakeri AS"})
+
+        summary = client.last_exchange["request"]
+
+        assert summary.startswith(f'POST {API}/Customers {{"Name": "Bjørnstad Bakeri AS"')
+
 
 class TestTypedMethods:
     def test_client_integration_information_is_parsed(self, client, http, token):
