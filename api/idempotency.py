@@ -7,9 +7,10 @@ refused with 409. Failed requests are not stored: fix the data and send them aga
 key. Keys are kept per client for settings.API_IDEMPOTENCY_TTL_HOURS (default 24 h);
 `idempotency_records_purge()` deletes older ones (scheduled hourly in integrations/schedules.py).
 
-Two requests with one key racing each other: the second one's insert of the record waits for
-the first to commit, fails on the unique constraint, rolls its own work back and replays the
-first response.
+Two requests with one key racing each other: each claims the key (inserts its record) before
+the view writes anything, so the second one's claim waits for the first to commit, fails on the
+unique constraint and replays the first response. Claiming first matters: a view that writes a
+unique number (PUT /customers/10001) would otherwise fail on that number instead, with a 500.
 """
 
 from __future__ import annotations
@@ -102,24 +103,30 @@ def _key_from(request) -> str | None:
     return key
 
 
-def _store(request, key: str, fingerprint: str, response: HttpResponse) -> None:
+def _claim(request, key: str, fingerprint: str) -> IdempotencyRecord:
+    """Insert the key's record before the view runs (its response is filled in on success).
+
+    Within the caller's transaction: a racing request with the same key blocks here until this
+    one commits (then replays it) or rolls back (then runs itself)."""
     token = request.auth
     IdempotencyRecord.objects.filter(
         client=token.client, key=key, created_at__lt=_expiry_cutoff()
     ).delete()
     try:
         with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                client=token.client,
-                token=token,
-                key=key,
-                fingerprint=fingerprint,
-                response_status=response.status_code,
-                response_body=response.content.decode(),
-                response_content_type=response["Content-Type"],
-            )
+            return IdempotencyRecord.objects.create(
+                client=token.client, token=token, key=key, fingerprint=fingerprint,
+                response_status=0, response_content_type="",
+            )  # fmt: skip
     except IntegrityError as error:
         raise _KeyTaken from error
+
+
+def _complete(record: IdempotencyRecord, response: HttpResponse) -> None:
+    record.response_status = response.status_code
+    record.response_body = response.content.decode()
+    record.response_content_type = response["Content-Type"]
+    record.save(update_fields=["response_status", "response_body", "response_content_type"])
 
 
 def api_write(view):
@@ -139,9 +146,12 @@ def api_write(view):
             return _replay(record, fingerprint)
         try:
             with transaction.atomic():
+                record = _claim(request, key, fingerprint)
                 response = view(request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
-                    _store(request, key, fingerprint, response)
+                    _complete(record, response)
+                else:
+                    record.delete()  # only successes are kept: the key stays free
         except _KeyTaken:
             return _replay(_stored(request.auth.client, key), fingerprint)
         return response

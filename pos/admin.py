@@ -10,8 +10,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
+from accounting.admin.base import GuardedImportExportAdmin
 from integrations.outbox import connector_pos_settings_test
 
 from .models import PosBatch, PosSale, PosSaleLine, PosSettings
@@ -44,7 +44,7 @@ VAT_WARNING = _(
 
 
 @admin.register(PosSettings)
-class PosSettingsAdmin(ImportExportModelAdmin):
+class PosSettingsAdmin(GuardedImportExportAdmin):
     resource_classes = [PosSettingsResource]
     list_display = ["client", "enabled", "enabled_since", "run_time", "connection_mode",
                     "invoice_payment_account", "send_to_customer"]
@@ -118,7 +118,7 @@ class PosSaleLineInline(admin.TabularInline):
 
 
 @admin.register(PosSale)
-class PosSaleAdmin(ImportExportModelAdmin):
+class PosSaleAdmin(GuardedImportExportAdmin):
     resource_classes = [PosSaleResource]
     list_display = ["number", "client", "sold_at", "till", "customer", "gratuity_amount",
                     "status", "external_id", "batch"]

@@ -50,8 +50,12 @@ class ClientOwnedAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
 
-class ImportExportClientOwnedAdmin(ImportExportModelAdmin, ClientOwnedAdmin):
-    """Adds CSV/XLSX import (needs add and change permission) and export (view permission)."""
+class GuardedImportExportAdmin(ImportExportModelAdmin):
+    """CSV/XLSX import needs add and change permission, export needs view permission.
+
+    django-import-export allows both to every staff user unless a permission code is set, so
+    an accountant (view only) could otherwise rewrite records through an import file.
+    """
 
     formats = [CSV, XLSX]
 
@@ -60,6 +64,10 @@ class ImportExportClientOwnedAdmin(ImportExportModelAdmin, ClientOwnedAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
+
+
+class ImportExportClientOwnedAdmin(GuardedImportExportAdmin, ClientOwnedAdmin):
+    """A client-owned list with guarded import and export."""
 
 
 def run_for_each(modeladmin, request, queryset, service, success_message) -> None:

@@ -3,10 +3,13 @@ accounting system, sent once (see accounting.services.orders.sales_order_mark_in
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from accounting.exceptions import describe
 
 from .base import ClientOwned, unique_per_client
 from .validation import raise_if, validate_currency_code
@@ -118,3 +121,17 @@ class SalesOrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_no}: {self.description or self.product}"
+
+    def clean(self) -> None:
+        """The product must be one of the order's client (lines have no client of their own)."""
+        try:
+            order = self.order
+        except SalesOrder.DoesNotExist:
+            return
+        if self.product_id and self.product.client_id != order.client_id:
+            message = _("%(record)s: %(field)s refers to %(other)s of another client.") % {
+                "record": order.label,
+                "field": self._meta.get_field("product").verbose_name,
+                "other": describe(self.product),
+            }
+            raise ValidationError({"product": [message]})

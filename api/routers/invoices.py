@@ -1,9 +1,10 @@
 """Invoices and credit notes: create drafts with lines and PDF, replace drafts, finalize, credit."""
 
+from django.db.models import Prefetch
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from accounting.models import Invoice
+from accounting.models import Invoice, InvoiceLine
 from accounting.services import invoice_credit, invoice_finalize
 from api.idempotency import api_write
 from api.invoices import invoice_draft_write, invoice_pdf_attach, pdf_content
@@ -17,6 +18,11 @@ router = Router(tags=["invoices"])
 credit_notes_router = Router(tags=["invoices"])
 
 RELATED = ("customer", "project", "department", "credited_invoice")
+#: Lines with what InvoiceOut shows of them, fetched once for a page of invoices (the totals are
+#: summed from the same prefetched lines).
+LINES = Prefetch(
+    "lines", queryset=InvoiceLine.objects.select_related("account", "product", "vat_code")
+)
 
 
 class InvoiceFilter(Schema):
@@ -32,7 +38,7 @@ def _invoice(request, invoice_id: int) -> Invoice:
 
 
 def _answer(invoice: Invoice, *, status: int = 200):
-    invoice = Invoice.objects.select_related(*RELATED).get(pk=invoice.pk)
+    invoice = Invoice.objects.select_related(*RELATED).prefetch_related(LINES).get(pk=invoice.pk)
     return respond(InvoiceOut.from_orm(invoice), status=status)
 
 
@@ -94,12 +100,16 @@ def invoice_credit_view(request, invoice_id: int):
 
 @router.get("/{invoice_id}", response=InvoiceOut, operation_id="invoices_get")
 def invoice_detail(request, invoice_id: int):
-    return _invoice(request, invoice_id)
+    return _answer(_invoice(request, invoice_id))
 
 
 @router.get("", response=Page[InvoiceOut], operation_id="invoices_list")
 def invoice_list(request, params: Query[PageQuery], filters: Query[InvoiceFilter]):
-    queryset = Invoice.objects.filter(client=request.auth.client).select_related(*RELATED)
+    queryset = (
+        Invoice.objects.filter(client=request.auth.client)
+        .select_related(*RELATED)
+        .prefetch_related(LINES)
+    )
     if filters.number is not None:
         queryset = queryset.filter(number=filters.number)
     if filters.state:

@@ -19,6 +19,8 @@ from tests.factories import (
     ProductFactory,
     ProjectActivityFactory,
     ProjectFactory,
+    SalesOrderFactory,
+    SalesOrderLineFactory,
     SupplierFactory,
 )
 
@@ -234,3 +236,23 @@ class TestDates:
         assert messages(excinfo, "due_date") == [
             f"Draft invoice (id {invoice.pk}): due date is before the invoice date."
         ]
+
+
+class TestSalesOrderLines:
+    def test_line_with_another_clients_product_is_refused_naming_the_order(self):
+        order = SalesOrderFactory(number=5001)
+        line = SalesOrderLineFactory.build(order=order, product=ProductFactory(code="X-1"))
+        with pytest.raises(ValidationError) as excinfo:
+            record_save(record=line)
+        assert messages(excinfo, "product") == [
+            "Sales order 5001: product refers to Product X-1 of another client."
+        ]
+        assert not order.lines.exists()
+
+    def test_line_with_the_orders_own_product_is_saved(self):
+        order = SalesOrderFactory()
+        line = SalesOrderLineFactory.build(
+            order=order, product=ProductFactory(client=order.client)
+        )
+        record_save(record=line)
+        assert order.lines.get() == line

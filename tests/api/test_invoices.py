@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounting.models import Invoice
 from integrations.models import ExternalLink, Transfer
@@ -228,3 +230,17 @@ class TestReadBack:
     def test_amounts_are_decimals_not_floats(self, books):
         invoice = create(books, draft())
         assert Decimal(invoice["lines"][0]["unit_price"]) == Decimal("500.00")
+
+
+class TestQueryCounts:
+    def test_list_reads_lines_once_per_page_not_per_invoice(self, books):
+        def queries_for_list():
+            with CaptureQueriesContext(connection) as captured:
+                assert books.get("/invoices").status_code == 200
+            return len(captured)
+
+        create(books, draft())
+        with_one = queries_for_list()
+        for _ in range(4):
+            create(books, draft())
+        assert queries_for_list() == with_one

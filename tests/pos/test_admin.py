@@ -1,9 +1,12 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from accounting.roles import ACCOUNTANTS, BACK_OFFICE_STAFF
 from integrations import registry
 from integrations.base import BaseConnector, ConnectionTestResult
 from integrations.models import System
+from tests.factories import UserFactory
 from tests.factories.integrations import ConnectionFactory
 from tests.factories.pos import PosSaleFactory, PosSettingsFactory
 
@@ -59,3 +62,31 @@ def test_sale_list_filters_and_searches_by_number(admin_client):
     assert admin_client.get(
         reverse("admin:pos_possale_changelist"), {"status__exact": "unsent"}).status_code == 200
     assert admin_client.get(reverse("admin:pos_possale_change", args=[sale.pk])).status_code == 200
+
+
+class TestImportPermissions:
+    """django-import-export lets every staff user import unless told otherwise: an accountant
+    (view only) must not rewrite POS settings or record sales through an import file."""
+
+    @pytest.fixture
+    def accountant(self, client):
+        user = UserFactory()
+        user.groups.add(Group.objects.get(name=ACCOUNTANTS))
+        client.force_login(user)
+        return client
+
+    @pytest.mark.parametrize("model", ["possettings", "possale"])
+    def test_accountant_cannot_open_the_import_page(self, accountant, model):
+        response = accountant.get(reverse(f"admin:pos_{model}_import"))
+        assert response.status_code == 403
+
+    @pytest.mark.parametrize("model", ["possettings", "possale"])
+    def test_accountant_can_still_export(self, accountant, model):
+        response = accountant.get(reverse(f"admin:pos_{model}_export"))
+        assert response.status_code == 200
+
+    def test_back_office_staff_can_import_sales(self, client):
+        user = UserFactory()
+        user.groups.add(Group.objects.get(name=BACK_OFFICE_STAFF))
+        client.force_login(user)
+        assert client.get(reverse("admin:pos_possale_import")).status_code == 200
