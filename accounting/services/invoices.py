@@ -64,7 +64,15 @@ def _check_finalizable(invoice: Invoice) -> list[InvoiceLine]:
 
 
 def _check_credit_amount(credit_note: Invoice) -> None:
-    """A credit note is negative and credits at most what is left of its invoice."""
+    """A credit note is negative and credits at most what is left of its invoice.
+
+    The credited invoice's row is locked first, so two credit notes of one invoice finalized
+    at the same moment are checked one after the other and cannot both credit the same rest."""
+    list(
+        Invoice.objects.select_for_update()
+        .filter(pk=credit_note.credited_invoice_id)
+        .values_list("pk", flat=True)
+    )
     original = credit_note.credited_invoice
     amount = credit_note.totals.amount_incl_vat
     finalized_notes = original.credit_notes.filter(state=Invoice.State.FINALIZED)
