@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -47,7 +47,11 @@ def pos_sale_record(*, client: Client, data: dict[str, Any]) -> tuple[PosSale, b
     if not lines:
         raise PosError(_("the sale has no lines."), record=sale, field="lines")
     _full_clean(sale)
-    sale.save()
+    try:
+        with transaction.atomic():  # savepoint: the same sale recorded at the same moment
+            sale.save()
+    except IntegrityError:
+        return PosSale.objects.get(client=client, number=number), False
     for line in lines:
         line.sale = sale
     PosSaleLine.objects.bulk_create(lines)

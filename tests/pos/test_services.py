@@ -49,6 +49,27 @@ class TestSaleRecord:
         assert (again.pk, created, again.note) == (first.pk, False, "Bord 4")
         assert PosSale.objects.count() == 1
 
+    def test_a_sale_recorded_at_the_same_moment_elsewhere_is_returned_not_an_error(
+        self, monkeypatch
+    ):
+        """The other request saves the same sale number between our check and our insert."""
+        from pos import services
+
+        customer = CustomerFactory()
+        validate = services._full_clean
+
+        def validate_then_lose_the_race(obj):
+            validate(obj)
+            if isinstance(obj, PosSale):
+                monkeypatch.setattr(services, "_full_clean", validate)
+                pos_sale_record(client=customer.client, data=sale_data(customer, note="first"))
+
+        monkeypatch.setattr(services, "_full_clean", validate_then_lose_the_race)
+        sale, created = pos_sale_record(client=customer.client, data=sale_data(customer))
+
+        assert (created, sale.note) == (False, "first")
+        assert PosSale.objects.count() == 1 and sale.lines.count() == 2
+
     def test_refuses_unknown_vat_rate_naming_sale_and_line(self):
         customer = CustomerFactory()
         data = sale_data(customer, lines=[{"amount_incl_vat": "10", "vat_rate": "8"}])
