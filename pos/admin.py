@@ -111,10 +111,24 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         return HttpResponseRedirect(reverse("admin:pos_possettings_change", args=[object_id]))
 
 
+def _sent(sale: PosSale | None) -> bool:
+    """A sale already in PowerOffice Go is a record of what was sent: no more edits here."""
+    return sale is not None and sale.status == PosSale.Status.SENT
+
+
 class PosSaleLineInline(admin.TabularInline):
     model = PosSaleLine
     extra = 0
     fields = ["line_no", "description", "quantity", "amount_incl_vat", "vat_rate"]
+
+    def has_add_permission(self, request, obj=None):
+        return not _sent(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _sent(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _sent(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(PosSale)
@@ -131,6 +145,12 @@ class PosSaleAdmin(GuardedImportExportAdmin):
     date_hierarchy = "sold_at"
     inlines = [PosSaleLineInline]
     show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return not _sent(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _sent(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(PosBatch)

@@ -90,3 +90,25 @@ class TestImportPermissions:
         user.groups.add(Group.objects.get(name=BACK_OFFICE_STAFF))
         client.force_login(user)
         assert client.get(reverse("admin:pos_possale_import")).status_code == 200
+
+
+def test_a_sent_sale_is_read_only_and_cannot_be_deleted(admin_client):
+    sale = PosSaleFactory(status="sent", external_id="4711")
+    url = reverse("admin:pos_possale_change", args=[sale.pk])
+
+    page = admin_client.get(url)
+    posted = admin_client.post(url, {"number": "changed"})
+
+    assert page.status_code == 200 and 'name="number"' not in page.content.decode()
+    assert posted.status_code == 403
+    assert admin_client.get(reverse("admin:pos_possale_delete", args=[sale.pk])).status_code == 403
+    sale.refresh_from_db()
+    assert sale.number != "changed"
+
+
+def test_an_unsent_sale_can_still_be_corrected(admin_client):
+    sale = PosSaleFactory()
+
+    page = admin_client.get(reverse("admin:pos_possale_change", args=[sale.pk]))
+
+    assert 'name="number"' in page.content.decode()
