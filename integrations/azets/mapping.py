@@ -12,6 +12,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings as django_settings
+from django.utils import translation
+
 from accounting.money import ZERO, round_money
 from integrations.errors import DataError, Unavailable
 
@@ -126,13 +129,23 @@ def voucher_dimensions(invoice: Invoice, settings: AzetsSettings) -> dict[str, A
     return dimensions
 
 
+def voucher_description(invoice: Invoice) -> str:
+    """The invoice's description, else its label in the site language, never the language of
+    whoever happens to trigger the transfer: Azets compares a replayed voucher with the posted
+    one, so the same invoice must always give the same text."""
+    if invoice.description:
+        return invoice.description
+    with translation.override(django_settings.LANGUAGE_CODE):
+        return str(invoice.label)
+
+
 def voucher_payload(invoice: Invoice, settings: AzetsSettings) -> dict[str, Any]:
     """The voucher of a finalized invoice or credit note; voucher number = invoice number."""
     lines = voucher_lines(invoice)
     total = sum((Decimal(x["netAmount"]) + Decimal(x["vatAmount"]) for x in lines), ZERO)
     payload = {
         "invoiceNo": str(invoice.number),
-        "description": invoice.description or str(invoice.label),
+        "description": voucher_description(invoice),
         "customerNo": str(invoice.customer.number),
         "projectNo": invoice.project.number if invoice.project_id else None,
         "invoiceDate": invoice.invoice_date.isoformat(),
