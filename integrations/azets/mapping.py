@@ -17,6 +17,7 @@ from django.utils import translation
 
 from accounting.money import ZERO, round_money
 from integrations.errors import DataError, Unavailable
+from integrations.preflight import invoice_vat_codes_check
 
 from .types import AzetsExpense, AzetsScope, ExpensePage, OrgUnit, Stored
 
@@ -94,15 +95,11 @@ def project_payload(project: Project, settings: AzetsSettings) -> dict[str, Any]
 def voucher_lines(invoice: Invoice) -> list[dict[str, Any]]:
     """One line per financial account (in account order) with its external VAT code and the
     summed net and VAT amounts of every invoice line on it."""
+    lines = sorted(invoice.lines.all(), key=lambda item: item.line_no)
+    invoice_vat_codes_check(invoice=invoice, lines=lines)  # the one rule, shared with PowerOffice
     groups: OrderedDict[int, dict[str, Any]] = OrderedDict()
-    for line in sorted(invoice.lines.all(), key=lambda item: (item.account.number, item.line_no)):
+    for line in sorted(lines, key=lambda item: item.account.number):
         account = line.account
-        if not account.external_vat_code:
-            raise DataError(
-                f"{invoice.label} line {line.line_no}: account {account.number} has no "
-                "external VAT code.",
-                record=str(invoice.label), field=f"lines.{line.line_no}.account",
-            )
         group = groups.setdefault(account.number, {
             "accountNo": str(account.number), "vatCode": account.external_vat_code,
             "net": ZERO, "vat": ZERO, "description": account.name[:255],
