@@ -135,6 +135,11 @@ class TestFeedAndControl:
         if status == 429:
             assert response.headers["Retry-After"] == "9"
 
+    @pytest.mark.parametrize("data", [{}, {"scope": "S9/9", "items": []}])
+    def test_bad_control_command_is_400_not_a_crash(self, web, data):
+        response = web.post("/_sandbox/expenses", json=data)
+        assert response.status_code == 400 and response.json["title"] == "Bad sandbox command"
+
     def test_reset_forgets_state_faults_and_log(self, app, web, customer):
         web.post("/_sandbox/faults", json={"unauthorized": True})
         web.post("/_sandbox/reset")
