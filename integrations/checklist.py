@@ -60,13 +60,16 @@ def client_connections(*, client, connection: Connection | None = None) -> list[
 
 def step_connection_tested(*, client, connection: Connection) -> Step:
     connector = connector_or_none(connection.system)
-    required = [f.name for f in getattr(connector, "secret_fields", ()) if f.required]
-    unset = [name for name in required if not (connection.secrets or {}).get(name)]
+    required = [f for f in getattr(connector, "secret_fields", ()) if f.required]
+    unset = [f for f in required if not (connection.secrets or {}).get(f.name)]
     title = _("Connection to %(system)s saved and tested") % {
         "system": connection.get_system_display()}
     fix_url = _url("integrations_connection_change", connection.pk) if connection.pk else ""
-    if unset:
-        detail = _("No client key saved yet: enter it on the connection and save.")
+    if unset:  # the connector's own words: a client key for PowerOffice, a password for Azets
+        detail = ngettext(
+            "%(fields)s not saved yet: enter it on the connection and save.",
+            "%(fields)s not saved yet: enter them on the connection and save.", len(unset),
+        ) % {"fields": ", ".join(str(f.label) for f in unset)}
         return Step(f"connection_{connection.system}", title, MISSING, detail, fix_url)
     if connection.is_broken:
         detail = _("The system rejected the credentials: %(reason)s") % {

@@ -19,11 +19,14 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def connection_secrets_update(*, connection: Connection, values: dict[str, str]) -> Connection:
-    """Set the secrets given with a value; blank values keep what is stored."""
-    changed = {name: value for name, value in values.items() if value}
+    """Set the secrets given with a value; blank values keep what is stored. New credentials
+    have not been tested, so the last test's outcome is forgotten (the checklist asks again)."""
+    stored = connection.secrets or {}
+    changed = {name: value for name, value in values.items() if value and stored.get(name) != value}
     if changed:
-        connection.secrets = {**(connection.secrets or {}), **changed}
-        connection.save(update_fields=["secrets", "updated_at"])
+        connection.secrets = {**stored, **changed}
+        connection.last_test_ok, connection.last_test_result = None, ""
+        connection.save(update_fields=["secrets", "last_test_ok", "last_test_result", "updated_at"])
     return connection
 
 

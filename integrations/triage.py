@@ -235,7 +235,10 @@ def transfers_failed_by_signature(*, client_id: int | None = None) -> dict[str, 
 
 
 def transfers_same_error(*, transfer: Transfer):
-    """Failed transfers (this one included) whose error has the same signature."""
+    """Failed transfers of the same client (this one included) whose error has the same
+    signature. Other clients are left alone: their accounts and settings are their own, so a
+    fix here does not fix them, and re-queueing them would only fail and e-mail them again."""
     signature = error_signature(transfer.last_error, transfer.object_number)
-    group = transfers_failed_by_signature().get(signature, {"ids": []})
+    groups = transfers_failed_by_signature(client_id=transfer.client_id)
+    group = groups.get(signature, {"ids": []})
     return Transfer.objects.filter(pk__in=group["ids"], status=TransferStatus.FAILED)

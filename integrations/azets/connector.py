@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,18 +14,8 @@ from .admin import AzetsSettingsInline
 from .client import AzetsClient
 from .exporters import CreditNoteExporter, CustomerExporter, InvoiceExporter, ProjectExporter
 from .importers import ExpenseImporter
-from .models import AzetsSettings
+from .models import AzetsSettings, settings_for
 from .types import AzetsScope
-
-
-def settings_for(connection: Connection) -> AzetsSettings:
-    try:
-        return connection.azets_settings
-    except ObjectDoesNotExist:
-        raise errors.ConnectionMisconfigured(
-            _("%(connection)s has no Azets settings: fill in the source and parent client ids.")
-            % {"connection": connection}
-        ) from None
 
 
 class AzetsConnector(BaseConnector):

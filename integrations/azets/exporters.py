@@ -18,7 +18,7 @@ from integrations.models import TransferKind
 from integrations.preflight import invoice_vat_codes_check
 
 from . import mapping
-from .models import AzetsSettings
+from .models import AzetsSettings, settings_for
 
 
 class AzetsExporter(BaseExporter):
@@ -26,7 +26,7 @@ class AzetsExporter(BaseExporter):
 
     @property
     def settings(self) -> AzetsSettings:
-        return self.connection.azets_settings
+        return settings_for(self.connection)
 
     def should_skip(self, obj) -> str:
         if self.switch and not getattr(self.settings, self.switch):

@@ -23,6 +23,7 @@ from integrations.base import BaseImporter, SkipRecord
 from integrations.models import System, TransferKind
 
 from . import mapping
+from .models import settings_for
 from .services import project_activity_ensure
 from .types import AzetsExpense
 
@@ -36,7 +37,7 @@ class ExpenseImporter(BaseImporter):
 
     @property
     def settings(self):
-        return self.connection.azets_settings
+        return settings_for(self.connection)
 
     @property
     def client_record(self):

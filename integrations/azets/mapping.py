@@ -12,8 +12,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings as django_settings
+from django.utils import translation
+
 from accounting.money import ZERO, round_money
 from integrations.errors import DataError, Unavailable
+from integrations.preflight import invoice_vat_codes_check
 
 from .types import AzetsExpense, AzetsScope, ExpensePage, OrgUnit, Stored
 
@@ -91,15 +95,11 @@ def project_payload(project: Project, settings: AzetsSettings) -> dict[str, Any]
 def voucher_lines(invoice: Invoice) -> list[dict[str, Any]]:
     """One line per financial account (in account order) with its external VAT code and the
     summed net and VAT amounts of every invoice line on it."""
+    lines = sorted(invoice.lines.all(), key=lambda item: item.line_no)
+    invoice_vat_codes_check(invoice=invoice, lines=lines)  # the one rule, shared with PowerOffice
     groups: OrderedDict[int, dict[str, Any]] = OrderedDict()
-    for line in sorted(invoice.lines.all(), key=lambda item: (item.account.number, item.line_no)):
+    for line in sorted(lines, key=lambda item: item.account.number):
         account = line.account
-        if not account.external_vat_code:
-            raise DataError(
-                f"{invoice.label} line {line.line_no}: account {account.number} has no "
-                "external VAT code.",
-                record=str(invoice.label), field=f"lines.{line.line_no}.account",
-            )
         group = groups.setdefault(account.number, {
             "accountNo": str(account.number), "vatCode": account.external_vat_code,
             "net": ZERO, "vat": ZERO, "description": account.name[:255],
@@ -126,13 +126,23 @@ def voucher_dimensions(invoice: Invoice, settings: AzetsSettings) -> dict[str, A
     return dimensions
 
 
+def voucher_description(invoice: Invoice) -> str:
+    """The invoice's description, else its label in the site language, never the language of
+    whoever happens to trigger the transfer: Azets compares a replayed voucher with the posted
+    one, so the same invoice must always give the same text."""
+    if invoice.description:
+        return invoice.description
+    with translation.override(django_settings.LANGUAGE_CODE):
+        return str(invoice.label)
+
+
 def voucher_payload(invoice: Invoice, settings: AzetsSettings) -> dict[str, Any]:
     """The voucher of a finalized invoice or credit note; voucher number = invoice number."""
     lines = voucher_lines(invoice)
     total = sum((Decimal(x["netAmount"]) + Decimal(x["vatAmount"]) for x in lines), ZERO)
     payload = {
         "invoiceNo": str(invoice.number),
-        "description": invoice.description or str(invoice.label),
+        "description": voucher_description(invoice),
         "customerNo": str(invoice.customer.number),
         "projectNo": invoice.project.number if invoice.project_id else None,
         "invoiceDate": invoice.invoice_date.isoformat(),

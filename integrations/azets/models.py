@@ -206,3 +206,17 @@ class AzetsSettings(models.Model):
         if self.ignores_every_expense() or value not in (BILLABLE, NOT_BILLABLE):
             return None
         return value == BILLABLE
+
+
+def settings_for(connection) -> AzetsSettings:
+    """The connection's Azets settings; ConnectionMisconfigured (never retried, shown as
+    "the connection is not configured") when they were never saved."""
+    from integrations.errors import ConnectionMisconfigured
+
+    try:
+        return connection.azets_settings
+    except AzetsSettings.DoesNotExist:
+        raise ConnectionMisconfigured(
+            _("%(connection)s has no Azets settings: fill in the source and parent client ids.")
+            % {"connection": connection}
+        ) from None

@@ -51,7 +51,6 @@ def visma_file_for(*, settings, date_from: date, date_to: date) -> tuple[str, st
     """(file name, text) of the Visma Business batch file with the client's finalized invoices
     and credit notes dated in the range, and their customers. DataError if one cannot be sent."""
     from accounting.selectors import invoices_finalized
-    from integrations.preflight import invoice_vat_codes_check
 
     from . import mapping
     from .visma_file import ActorRow, visma_batch_file
@@ -59,11 +58,8 @@ def visma_file_for(*, settings, date_from: date, date_to: date) -> tuple[str, st
     client = settings.connection.client
     invoices = invoices_finalized(client=client).filter(
         invoice_date__range=(date_from, date_to)
-    ).prefetch_related("lines__account")
-    vouchers = []
-    for invoice in invoices:
-        invoice_vat_codes_check(invoice=invoice)
-        vouchers.append(mapping.voucher_payload(invoice, settings))
+    ).select_related("project__department").prefetch_related("lines__account")
+    vouchers = [mapping.voucher_payload(invoice, settings) for invoice in invoices]
     customers = {invoice.customer.number: invoice.customer for invoice in invoices}
     actors = [
         ActorRow(str(c.number), c.name, c.address_line1, c.address_line2, c.postcode, c.city,

@@ -119,6 +119,8 @@ class SandboxApp:
         data = request.get_json(silent=True) or {}
         try:
             return self._control(name, request, data)
+        except KeyError as err:  # a missing key or an unknown name (scope, client key)
+            return problem(400, "Bad sandbox command", f"Missing or unknown: {err}.")
         except (ValueError, TypeError) as err:
             return problem(400, "Bad sandbox command", str(err))
 

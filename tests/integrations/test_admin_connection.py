@@ -47,6 +47,23 @@ def test_blank_secret_keeps_the_stored_value_and_a_new_one_replaces_it(
     assert connection.secrets == {"client_key": "new-key-123"}
 
 
+def test_new_secret_forgets_the_last_test_so_the_checklist_asks_again(
+    client, admin_user, connection
+):
+    Connection.objects.filter(pk=connection.pk).update(
+        last_test_ok=True, last_test_result="Connected.")
+    client.force_login(admin_user)
+    form = {"mode": "sandbox", "enabled": "on", "error_recipients": "a@example.com"}
+
+    client.post(change_url(connection), {**form, "secret__client_key": TEST_CLIENT_KEY})
+    connection.refresh_from_db()
+    assert connection.last_test_ok is True  # the same key again: still tested
+
+    client.post(change_url(connection), {**form, "secret__client_key": "new-key-123"})
+    connection.refresh_from_db()
+    assert (connection.last_test_ok, connection.last_test_result) == (None, "")
+
+
 def test_add_form_stores_secrets_encrypted(client, admin_user, connector):
     client.force_login(admin_user)
     customer = ClientFactory()

@@ -71,6 +71,12 @@ class TestSteps:
         connection.save()
         assert steps_by_key(connection.client)["connection_poweroffice"].state == OK
 
+    def test_missing_credentials_are_named_in_the_connectors_own_words(self, remote_ok):
+        connection = ConnectionFactory(system="azets", secrets={"username": "kari"})
+        step = steps_by_key(connection.client)["connection_azets"]
+        assert step.state == MISSING
+        assert step.detail.startswith("Password not saved yet") and "client key" not in step.detail
+
     def test_accounts_missing_vat_codes_are_counted_and_linked(self, remote_ok):
         connection = connection_tested()
         AccountFactory(client=connection.client, number=3000, external_vat_code="")

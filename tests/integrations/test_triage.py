@@ -87,6 +87,11 @@ class TestSameError:
         failed(connection, "Validation failed (HTTP 400)", "10025", http_status=400)
         assert set(transfers_same_error(transfer=first)) == {first, second}
 
+    def test_same_error_group_stays_within_the_client(self):
+        first = failed(ConnectionFactory(), VAT.format(n=10023, line=1), "10023")
+        failed(ConnectionFactory(), VAT.format(n=10024, line=1), "10024")  # another client
+        assert set(transfers_same_error(transfer=first)) == {first}
+
     def test_filter_in_the_sync_log_shows_the_group(self, client):
         connection = ConnectionFactory()
         first = failed(connection, VAT.format(n=10023, line=1), "10023")

@@ -16,6 +16,11 @@ def _rejected(status: int, title: str, field: str, message: str) -> Problem:
     return Problem(status, title, message, errors=[{"field": field, "message": message}])
 
 
+def _same_org_unit(field: str, no: int) -> Problem:
+    return _rejected(400, "Organisational unit used twice", field,
+                     f"Projects and departments cannot share organisational unit {no}.")
+
+
 class Ledger:
     def __init__(self, name: str, ledger: str, org_units: list[dict[str, Any]]) -> None:
         self.name, self.kind, self.org_units = name, ledger, org_units
@@ -45,6 +50,9 @@ class Ledger:
         if customer and customer not in self.customers:
             raise _rejected(422, "Unknown customer", "customerNo",
                             f"Customer {customer} does not exist; send it first.")
+        department = body.get("department") or {}
+        if body.get("orgUnit") and body["orgUnit"] == department.get("orgUnit"):
+            raise _same_org_unit("department.orgUnit", body["orgUnit"])
         created = number not in self.projects
         self.projects[number] = body
         return number, created
@@ -69,6 +77,7 @@ class Ledger:
         if body["dueDate"] < body["invoiceDate"]:
             raise _rejected(400, "Due date", "dueDate", "dueDate is before invoiceDate.")
         self._check_lines(body)
+        self._check_dimensions(body)
         self._check_references(body)
         self._check_credit_note(body)
 
@@ -82,6 +91,19 @@ class Ledger:
         if total != Decimal(body["totalInclVat"]):
             raise _rejected(400, "Total", "totalInclVat",
                             f"Lines add up to {total}, not {body['totalInclVat']}.")
+
+    @staticmethod
+    def _check_dimensions(body: dict) -> None:
+        """A voucher row has one value per organisational unit (R column), and the two accrual
+        accounts are a pair of different interim accounts (NOTES §5)."""
+        dimensions = body.get("dimensions") or {}
+        project, department = dimensions.get("project"), dimensions.get("department")
+        if project and department and project["orgUnit"] == department["orgUnit"]:
+            raise _same_org_unit("dimensions.department.orgUnit", project["orgUnit"])
+        accrual = body.get("accrual")
+        if accrual and accrual["debitAccountNo"] == accrual["creditAccountNo"]:
+            raise _rejected(400, "Accrual accounts", "accrual.creditAccountNo",
+                            "The debit and credit accrual accounts must differ.")
 
     def _check_references(self, body: dict) -> None:
         if body["customerNo"] not in self.customers:

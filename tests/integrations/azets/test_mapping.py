@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from accounting.services import invoice_credit, invoice_finalize
 from integrations.azets import contract, mapping
@@ -110,6 +111,15 @@ class TestVouchers:
         invoice = invoice_finalize(invoice=draft_invoice(books, department=other), by=None)
         payload = mapping.voucher_payload(invoice, settings_with(department_dimension=1))
         assert payload["dimensions"]["department"] == {"orgUnit": 1, "value": "20"}
+
+    def test_voucher_is_the_same_whatever_language_the_user_reads(self):
+        books = make_books()
+        invoice = invoice_finalize(invoice=draft_invoice(books, description=""), by=None)
+        with translation.override("nb"):
+            norwegian = mapping.voucher_payload(invoice, settings_with())
+        with translation.override("en"):
+            english = mapping.voucher_payload(invoice, settings_with())
+        assert norwegian == english  # a retry from a Norwegian admin is a replay, not a 409
 
     def test_contract_refuses_attachments(self):
         books = make_books()

@@ -89,3 +89,22 @@ def test_demo_load_adds_one_sandbox_connection_and_is_idempotent():
     assert (len(first), second) == (1, [])
     assert connection.azets_settings.parent_client_id == "S1001"
     connection.azets_settings.full_clean()
+
+
+def test_connection_without_azets_settings_fails_saying_so():
+    from integrations.engine import transfer_process
+    from integrations.models import TransferStatus
+    from integrations.outbox import transfer_enqueue
+    from tests.factories import CustomerFactory
+    from tests.factories.integrations import ConnectionFactory
+
+    connection = ConnectionFactory(system=System.AZETS,
+                                   secrets={"username": "kari", "password": "pw-1"})
+    customer = CustomerFactory(client=connection.client)
+    [transfer] = transfer_enqueue(obj=customer, kind=TransferKind.CUSTOMER, connection=connection)
+
+    transfer_process(transfer.pk)
+
+    transfer.refresh_from_db()
+    assert transfer.status == TransferStatus.FAILED
+    assert "has no Azets settings" in transfer.last_error

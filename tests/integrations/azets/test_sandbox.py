@@ -88,11 +88,23 @@ class TestVouchers:
         ({"creditNoteFor": "999"}, "creditNoteFor"),
         ({"attachments": []}, "attachments"),
         ({"projectNo": "200"}, "projectNo"),
+        ({"dimensions": {"project": {"orgUnit": 3, "value": "200"},
+                         "department": {"orgUnit": 3, "value": "10"}}},
+         "dimensions.department.orgUnit"),
+        ({"accrual": {"debitAccountNo": "1530", "creditAccountNo": "1530"}},
+         "accrual.creditAccountNo"),
     ])
     def test_voucher_rules(self, web, customer, changes, field):
         response = web.put(f"{SCOPE}/vouchers/10023", json=voucher(**changes), headers=AUTH)
         assert response.status_code in (400, 422)
         assert response.json["errors"][0]["field"] == field
+
+    def test_project_cannot_put_its_department_on_its_own_org_unit(self, web, customer):
+        body = {"name": "Fjordprosjekt", "customerNo": "1001", "orgUnit": 3,
+                "department": {"orgUnit": 3, "value": "10"}}
+        response = web.put(f"{SCOPE}/projects/200", json=body, headers=AUTH)
+        assert response.status_code == 400
+        assert response.json["errors"][0]["field"] == "department.orgUnit"
 
     def test_credit_note_must_be_negative(self, web, customer):
         web.put(f"{SCOPE}/vouchers/10023", json=voucher(), headers=AUTH)
@@ -122,6 +134,11 @@ class TestFeedAndControl:
         assert response.status_code == status
         if status == 429:
             assert response.headers["Retry-After"] == "9"
+
+    @pytest.mark.parametrize("data", [{}, {"scope": "S9/9", "items": []}])
+    def test_bad_control_command_is_400_not_a_crash(self, web, data):
+        response = web.post("/_sandbox/expenses", json=data)
+        assert response.status_code == 400 and response.json["title"] == "Bad sandbox command"
 
     def test_reset_forgets_state_faults_and_log(self, app, web, customer):
         web.post("/_sandbox/faults", json={"unauthorized": True})

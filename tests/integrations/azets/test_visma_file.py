@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounting.services import invoice_finalize
@@ -57,6 +59,23 @@ def test_file_for_a_client_holds_the_invoices_of_the_range_only():
                     and line.split(";")[1].startswith("2025")]
     assert {row.split(";")[0] for row in voucher_rows} == {str(inside.number)}
     assert len(voucher_rows) == 2  # accounts 3000 and 3100
+
+
+@pytest.mark.django_db
+def test_file_reads_the_books_in_a_fixed_number_of_queries():
+    books = make_books(project_dimension=3)
+
+    def queries_for_a_month():
+        with CaptureQueriesContext(connection) as queries:
+            visma_file_for(settings=books.settings, date_from=date(2025, 1, 1),
+                           date_to=date(2025, 1, 31))
+        return len(queries)
+
+    invoice_finalize(invoice=draft_invoice(books, invoice_date=date(2025, 1, 10)), by=None)
+    one = queries_for_a_month()
+    for day in (11, 12, 13):
+        invoice_finalize(invoice=draft_invoice(books, invoice_date=date(2025, 1, day)), by=None)
+    assert queries_for_a_month() == one
 
 
 @pytest.mark.django_db
