@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounting.admin.base import GuardedImportExportAdmin
+from accounting.admin.base import GuardedImportExportAdmin, LockedInlineMixin, LockedRecordMixin
 from integrations.outbox import connector_pos_settings_test
 
 from .models import PosBatch, PosSale, PosSaleLine, PosSettings
@@ -46,8 +46,15 @@ VAT_WARNING = _(
 @admin.register(PosSettings)
 class PosSettingsAdmin(GuardedImportExportAdmin):
     resource_classes = [PosSettingsResource]
-    list_display = ["client", "enabled", "enabled_since", "run_time", "connection_mode",
-                    "invoice_payment_account", "send_to_customer"]
+    list_display = [
+        "client",
+        "enabled",
+        "enabled_since",
+        "run_time",
+        "connection_mode",
+        "invoice_payment_account",
+        "send_to_customer",
+    ]
     list_filter = ["enabled", "send_to_customer", "send_amounts_excluding_vat"]
     search_fields = ["client__name", "client__organization_number"]
     list_select_related = ["client"]
@@ -55,13 +62,37 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
     readonly_fields = ["vat_warning", "connection_link", "counter_posting"]
     change_form_template = "admin/pos/possettings/change_form.html"
     fieldsets = [
-        (None, {"fields": ["vat_warning", "client", "enabled", "enabled_since",
-                           "connection_link"], "description": SETUP_STEPS}),
-        (_("Amounts"), {"fields": ["send_amounts_excluding_vat", "invoice_payment_account",
-                                   "counter_posting"]}),
-        (_("PowerOffice Go products"), {"fields": [
-            "product_id_vat_0", "product_id_vat_12", "product_id_vat_15", "product_id_vat_25",
-            "gratuity_product_id", "invoice_fee_product_id", "invoice_fee_amount"]}),
+        (
+            None,
+            {
+                "fields": ["vat_warning", "client", "enabled", "enabled_since", "connection_link"],
+                "description": SETUP_STEPS,
+            },
+        ),
+        (
+            _("Amounts"),
+            {
+                "fields": [
+                    "send_amounts_excluding_vat",
+                    "invoice_payment_account",
+                    "counter_posting",
+                ]
+            },
+        ),
+        (
+            _("PowerOffice Go products"),
+            {
+                "fields": [
+                    "product_id_vat_0",
+                    "product_id_vat_12",
+                    "product_id_vat_15",
+                    "product_id_vat_25",
+                    "gratuity_product_id",
+                    "invoice_fee_product_id",
+                    "invoice_fee_amount",
+                ]
+            },
+        ),
         (_("Sending"), {"fields": ["send_to_customer", "run_time"]}),
     ]
 
@@ -74,7 +105,8 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         if obj is None or not obj.invoice_payment_account:
             return gettext("No 19xx account set: enter the “Faktura kasse” account above.")
         return gettext("POS invoice payments are counter-posted to account %(account)s.") % {
-            "account": obj.invoice_payment_account}
+            "account": obj.invoice_payment_account
+        }
 
     @admin.display(description=_("PowerOffice Go connection (endpoint mode)"))
     def connection_link(self, obj):
@@ -82,8 +114,9 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         if connection is None:
             return gettext("None yet: add a PowerOffice Go connection for this client.")
         url = reverse("admin:integrations_connection_change", args=[connection.pk])
-        return format_html('<a href="{}">{} · {}</a>', url, connection,
-                           connection.get_mode_display())
+        return format_html(
+            '<a href="{}">{} · {}</a>', url, connection, connection.get_mode_display()
+        )
 
     @admin.display(description=_("endpoint mode"))
     def connection_mode(self, obj):
@@ -95,8 +128,10 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.test_connection_view)
-        return [path("<path:object_id>/test/", view, name="pos_possettings_test"),
-                *super().get_urls()]
+        return [
+            path("<path:object_id>/test/", view, name="pos_possettings_test"),
+            *super().get_urls(),
+        ]
 
     def test_connection_view(self, request, object_id):
         if request.method != "POST":
@@ -111,31 +146,33 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         return HttpResponseRedirect(reverse("admin:pos_possettings_change", args=[object_id]))
 
 
-def _sent(sale: PosSale | None) -> bool:
-    """A sale already in PowerOffice Go is a record of what was sent: no more edits here."""
-    return sale is not None and sale.status == PosSale.Status.SENT
+def is_sent(sale: PosSale) -> bool:
+    """A sale already in PowerOffice Go is the record of what was sent: no more edits."""
+    return sale.status == PosSale.Status.SENT
 
 
-class PosSaleLineInline(admin.TabularInline):
+class PosSaleLineInline(LockedInlineMixin, admin.TabularInline):
+    is_locked = staticmethod(is_sent)
     model = PosSaleLine
     extra = 0
     fields = ["line_no", "description", "quantity", "amount_incl_vat", "vat_rate"]
 
-    def has_add_permission(self, request, obj=None):
-        return not _sent(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not _sent(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _sent(obj) and super().has_delete_permission(request, obj)
-
 
 @admin.register(PosSale)
-class PosSaleAdmin(GuardedImportExportAdmin):
+class PosSaleAdmin(LockedRecordMixin, GuardedImportExportAdmin):
+    is_locked = staticmethod(is_sent)
     resource_classes = [PosSaleResource]
-    list_display = ["number", "client", "sold_at", "till", "customer", "gratuity_amount",
-                    "status", "external_id", "batch"]
+    list_display = [
+        "number",
+        "client",
+        "sold_at",
+        "till",
+        "customer",
+        "gratuity_amount",
+        "status",
+        "external_id",
+        "batch",
+    ]
     list_filter = ["status", "client", ("sold_at", admin.DateFieldListFilter)]
     search_fields = ["=number", "customer__name", "external_id"]
     list_select_related = ["client", "customer", "batch", "batch__client"]
@@ -146,23 +183,31 @@ class PosSaleAdmin(GuardedImportExportAdmin):
     inlines = [PosSaleLineInline]
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None):
-        return not _sent(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _sent(obj) and super().has_delete_permission(request, obj)
-
 
 @admin.register(PosBatch)
 class PosBatchAdmin(admin.ModelAdmin):
-    list_display = ["business_date", "client", "status", "sales_total", "sales_sent",
-                    "sales_failed", "finished_at"]
+    list_display = [
+        "business_date",
+        "client",
+        "status",
+        "sales_total",
+        "sales_sent",
+        "sales_failed",
+        "finished_at",
+    ]
     list_filter = ["status", "client", ("business_date", admin.DateFieldListFilter)]
     search_fields = ["client__name", "=business_date"]
     list_select_related = ["client"]
     raw_id_fields = ["client"]
-    readonly_fields = ["client", "business_date", "status", "sales_total", "sales_sent",
-                       "sales_failed", "finished_at"]
+    readonly_fields = [
+        "client",
+        "business_date",
+        "status",
+        "sales_total",
+        "sales_sent",
+        "sales_failed",
+        "finished_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -10,6 +10,30 @@ from accounting.exceptions import errors_to_text
 from accounting.services import record_save
 
 
+class LockedRecordMixin:
+    """An admin for records that become fixed once sent on (a finalized invoice, an invoiced
+    order, a POS sale in PowerOffice Go): change and delete are refused when `is_locked(obj)`.
+    On an inline, `obj` is the parent, so its rows cannot be added, changed or deleted either."""
+
+    @staticmethod
+    def is_locked(obj) -> bool:
+        raise NotImplementedError
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and self.is_locked(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+
+class LockedInlineMixin(LockedRecordMixin):
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+
 class ClientFromParentFormSet(BaseInlineFormSet):
     """Inline rows belong to their parent's client; set it before the rows are validated, so
     cross-client references are reported on the row instead of failing at save time."""

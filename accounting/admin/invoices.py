@@ -14,14 +14,15 @@ from accounting.services import (
     invoice_save,
 )
 
-from .base import ClientFromParentFormSet, run_for_each
+from .base import ClientFromParentFormSet, LockedInlineMixin, LockedRecordMixin, run_for_each
 
 
-def _locked(obj) -> bool:
-    return obj is not None and obj.is_finalized
+def is_finalized(invoice) -> bool:
+    return invoice.is_finalized
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(LockedInlineMixin, admin.TabularInline):
+    is_locked = staticmethod(is_finalized)
     model = models.InvoiceLine
     formset = ClientFromParentFormSet
     fields = (
@@ -31,15 +32,6 @@ class InvoiceLineInline(admin.TabularInline):
     readonly_fields = ("vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat")
     autocomplete_fields = ("product", "account")
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_delete_permission(request, obj)
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -58,7 +50,8 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(LockedRecordMixin, admin.ModelAdmin):
+    is_locked = staticmethod(is_finalized)
     list_display = (
         "__str__", "customer", "invoice_date", "due_date", "state", "total_incl_vat",
         "payment_status", "client",
@@ -91,12 +84,6 @@ class InvoiceAdmin(admin.ModelAdmin):
             "vat": totals.vat_amount,
             "incl": totals.amount_incl_vat,
         }
-
-    def has_change_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         invoice_save(invoice=obj, by=request.user)

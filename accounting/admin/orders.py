@@ -7,31 +7,24 @@ from django.utils.translation import gettext_lazy as _
 from accounting import models
 from accounting.services import sales_order_mark_invoiced
 
-from .base import ClientOwnedAdmin, run_for_each
+from .base import ClientOwnedAdmin, LockedInlineMixin, LockedRecordMixin, run_for_each
 
 
-def _locked(obj) -> bool:
-    return obj is not None and obj.is_invoiced
+def is_invoiced(order) -> bool:
+    return order.is_invoiced
 
 
-class SalesOrderLineInline(admin.TabularInline):
+class SalesOrderLineInline(LockedInlineMixin, admin.TabularInline):
+    is_locked = staticmethod(is_invoiced)
     model = models.SalesOrderLine
     fields = ("line_no", "product", "description", "quantity", "unit_price", "discount_percent")
     autocomplete_fields = ("product",)
     extra = 0
 
-    def has_add_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_delete_permission(request, obj)
-
 
 @admin.register(models.SalesOrder)
-class SalesOrderAdmin(ClientOwnedAdmin):
+class SalesOrderAdmin(LockedRecordMixin, ClientOwnedAdmin):
+    is_locked = staticmethod(is_invoiced)
     list_display = (
         "number", "customer", "order_date", "state", "invoice_number", "currency_code", "client",
     )  # fmt: skip
@@ -43,9 +36,6 @@ class SalesOrderAdmin(ClientOwnedAdmin):
     date_hierarchy = "order_date"
     inlines = (SalesOrderLineInline,)
     actions = ("mark_invoiced_selected",)
-
-    def has_change_permission(self, request, obj=None):
-        return not _locked(obj) and super().has_change_permission(request, obj)
 
     @admin.action(description=_("Mark selected orders invoiced"), permissions=["change"])
     def mark_invoiced_selected(self, request, queryset):
