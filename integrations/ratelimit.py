@@ -37,6 +37,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_MARGIN = 0.05
 
 
+def sliding_window(rate: float, margin: float) -> tuple[int, float]:
+    """(requests allowed, window in seconds) for `rate` per second: at most floor(rate) requests
+    in any window of one second, or one request per 1/rate seconds below 1/s, stretched by
+    `margin` against clock jitter between us and the server."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    capacity = max(1, math.floor(rate))
+    return capacity, max(1.0, capacity / rate) * (1.0 + margin)
+
+
 class RateLimiter(Protocol):
     def acquire(self, key: str) -> None:
         """Block until a request for `key` may be sent, then count it."""
@@ -63,11 +73,8 @@ class SlidingWindowRateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
         self.rate = rate
-        self.capacity = max(1, math.floor(rate))
-        self.window = max(1.0, self.capacity / rate) * (1.0 + margin)
+        self.capacity, self.window = sliding_window(rate, margin)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -120,11 +127,8 @@ class DatabaseRateLimiter:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
         self.rate = rate
-        self.capacity = max(1, math.floor(rate))
-        self.window = max(1.0, self.capacity / rate) * (1.0 + margin)
+        self.capacity, self.window = sliding_window(rate, margin)
         self.using = using
         self._connection_factory = connection_factory or self._connection
         self._clock = clock
