@@ -265,6 +265,8 @@ INTEGRATIONS_BACKOFF_CAP = env.float("INTEGRATIONS_BACKOFF_CAP", default=3600.0)
 # Operators: a transfer still "running" this many seconds after it started is presumed dead
 # (worker killed) and put back in the queue by the sweep. Must exceed Q_CLUSTER["timeout"].
 INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=900)
+# Seconds an export lease (integrations.documents.export_lease) holds when its holder dies.
+INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=300)
 # Operators: minutes between two failure e-mails for one connection; failures in between are
 # collected into the next mail (one mail per burst, not one per transfer).
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)

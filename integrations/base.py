@@ -17,7 +17,16 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from .errors import Conflict, ConnectionMisconfigured, DataError
+from .documents import (
+    document_reference_of,
+    document_send_begin,
+    document_send_finish,
+    document_send_for,
+    document_send_forget,
+    document_send_posted,
+    export_lease,
+)
+from .errors import AuthError, ConnectionMisconfigured, DataError, PermanentError
 from .links import external_link_bind, link_for_external_id, link_for_object, payload_hash
 from .models import Connection, Operation, Transfer
 
@@ -79,6 +88,7 @@ class TransferContext:
         self.connector = connector
         self.params: dict[str, Any] = dict(transfer.params or {})
         self.steps: list[dict[str, Any]] = []
+        self.leases: set[tuple[int, int]] = set()  # export leases this attempt holds
         self._client: Any = None
 
     @property
@@ -188,14 +198,21 @@ class BaseConnector:
 class BaseExporter:
     """Export one object. Fixed order (do not override `export`):
 
-    should_skip → ensure_dependencies → lock → build_payload → (unchanged? skip) →
-    create or update → bind → after_export
+    should_skip → ensure_dependencies → (lease) reload → write → (lease released)
+
+    `write` for records that can change (registers): build_payload → (unchanged? skip) →
+    find_existing → create or update → bind → after_export. `DocumentExporter` writes documents
+    (vouchers, sales orders) once, looking them up whenever an earlier send's outcome is unknown.
+
+    No database transaction or row lock is held while a request waits for an answer: the
+    export lease keeps other workers off the object, and each write to our database is a short
+    transaction of its own (claim → release → call → record).
     """
 
     kind: ClassVar[str] = ""
     # Exporters of objects that must exist remotely first; see dependency_objects().
     dependencies: ClassVar[tuple[type[BaseExporter], ...]] = ()
-    # False for documents that cannot change once sent (vouchers): a bound object is skipped.
+    # False for records that cannot change once sent: a bound object is skipped.
     updatable: ClassVar[bool] = True
 
     def __init__(self, context: TransferContext) -> None:
@@ -213,19 +230,29 @@ class BaseExporter:
             self.context.record_step(self.kind, action=SKIPPED, obj=obj, detail=reason)
             return ExportResult(SKIPPED, message=reason)
         self.ensure_dependencies(obj)
-        with transaction.atomic():
-            obj = self.lock(obj)
-            link = link_for_object(connection=self.connection, obj=obj)
-            if link and (operation == Operation.CREATE or not self.updatable):
-                return self._skip(obj, link.external_id, "already transferred")
-            payload = self.build_payload(obj)
-            digest = payload_hash(payload)
-            if link and link.content_hash == digest:
-                return self._skip(obj, link.external_id, "unchanged since the last transfer")
-            external_id, action = self._write(obj, payload, link)
-            self.bind(obj, external_id, digest)
-            self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
-            self.after_export(obj, external_id)
+        with export_lease(context=self.context, obj=obj):
+            return self.write(self.reload(obj), operation)
+
+    def write(self, obj: models.Model, operation: str) -> ExportResult:
+        link = link_for_object(connection=self.connection, obj=obj)
+        if link and (operation == Operation.CREATE or not self.updatable):
+            return self._skip(obj, link.external_id, "already transferred")
+        payload = self.build_payload(obj)
+        digest = payload_hash(payload)
+        if link and link.content_hash == digest:
+            return self._skip(obj, link.external_id, "unchanged since the last transfer")
+        if link is None:
+            existing = self.find_existing(obj, payload)
+            if existing:
+                external_id, action = str(self.update(existing, payload) or existing), "matched"
+            else:
+                external_id, action = str(self.create(payload)), "created"
+        else:
+            external_id = str(self.update(link.external_id, payload) or link.external_id)
+            action = "updated"
+        self.bind(obj, external_id, digest)
+        self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
+        self.after_export(obj, external_id)
         return ExportResult(SUCCEEDED, external_id=external_id)
 
     def _skip(self, obj, external_id: str, reason: str) -> ExportResult:
@@ -233,17 +260,6 @@ class BaseExporter:
             self.kind, action=SKIPPED, obj=obj, external_id=external_id, detail=reason
         )
         return ExportResult(SKIPPED, external_id=external_id, message=reason)
-
-    def _write(self, obj, payload, link) -> tuple[str, str]:
-        if link is None:
-            existing = self.find_existing(obj, payload)
-            if existing:
-                return str(self.update(existing, payload) or existing), "matched"
-            try:
-                return str(self.create(payload)), "created"
-            except Conflict as err:
-                return str(self.on_conflict(obj, payload, err)), "recovered"
-        return str(self.update(link.external_id, payload) or link.external_id), "updated"
 
     # -- hooks ----------------------------------------------------------------------------------
     def object_date(self, obj: models.Model) -> date | None:
@@ -267,9 +283,9 @@ class BaseExporter:
             if dependency is not None:
                 exporter_class(self.context).export(dependency, operation=Operation.UPSERT)
 
-    def lock(self, obj: models.Model) -> models.Model:
-        """Re-read the object with a row lock so two exports of it cannot interleave."""
-        return type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    def reload(self, obj: models.Model) -> models.Model:
+        """The object as stored now (the lease keeps other exports of it away; no lock)."""
+        return type(obj)._default_manager.get(pk=obj.pk)
 
     def build_payload(self, obj: models.Model) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} must implement build_payload()")
@@ -286,18 +302,98 @@ class BaseExporter:
         """Update remotely; return the (possibly new) external id or None to keep it."""
         raise NotImplementedError(f"{type(self).__name__} cannot update; set updatable = False")
 
-    def on_conflict(self, obj: models.Model, payload: dict[str, Any], error: Conflict) -> str:
-        """Create said "already exists": if it is our own idempotency reference, look the record
-        up and return its external id. Default: re-raise (a real conflict)."""
-        raise error
-
     def bind(self, obj: models.Model, external_id: str, content_hash: str) -> None:
         external_link_bind(
             connection=self.connection, obj=obj, external_id=external_id, content_hash=content_hash
         )
 
     def after_export(self, obj: models.Model, external_id: str) -> None:
-        """Extra work after binding (attachments). Runs in the same transaction as bind."""
+        """Extra work after binding (attachments, sending). For documents it is repeated by the
+        next attempt until it has finished once, so it must be safe to repeat."""
+
+
+class DocumentExporter(BaseExporter):
+    """A document that is created once and never updated: a voucher, a sales order.
+
+    It carries its fixed reference (`reference()`, stored on the document when it was finalized
+    or batched). The send is recorded before it goes out (`DocumentSend`), so whenever an
+    earlier send's outcome is unknown (a lost answer, a 5xx, a 2xx without a usable body, a
+    worker killed mid-request) the next attempt first looks the document up (`look_up()`, by
+    what we are master of) and binds what it finds; it sends again only when the look-up shows
+    the document absent. A refusal of the send triggers the same look-up before the transfer
+    fails. Nothing here depends on the remote system refusing duplicates, nor on its words.
+    """
+
+    updatable = False
+
+    def should_skip(self, obj: models.Model) -> str:
+        link = link_for_object(connection=self.connection, obj=obj)
+        if link is not None and document_send_for(connection=self.connection, obj=obj) is None:
+            return _("already transferred as %(id)s") % {"id": link.external_id}
+        return super().should_skip(obj)
+
+    def reference(self, obj: models.Model) -> str:
+        return document_reference_of(obj)
+
+    def look_up(self, obj: models.Model, payload: dict[str, Any]) -> str | None:
+        """External id of this document if the system holds it (by its reference, number and
+        date), else None. Must not send anything."""
+        raise NotImplementedError(f"{type(self).__name__} must implement look_up()")
+
+    def write(self, obj: models.Model, operation: str) -> ExportResult:
+        # True when an earlier attempt sent the document (found by the look-up, or bound and
+        # its follow-up unfinished): after_export then checks before repeating an action.
+        self.sent_before = False
+        link = link_for_object(connection=self.connection, obj=obj)
+        send = document_send_for(connection=self.connection, obj=obj)
+        if link is not None:
+            if send is None:
+                return self._skip(obj, link.external_id, "already transferred")
+            self.sent_before = True
+            return self._finish(obj, link.external_id, send, "completed")
+        payload = self.build_payload(obj)
+        external_id = self._look_up(obj, payload, _("the outcome of the last send was unknown")) \
+            if send is not None else None  # fmt: skip
+        action = "recovered" if external_id else "created"
+        if external_id is None:
+            send = document_send_begin(
+                connection=self.connection, obj=obj, reference=self.reference(obj)
+            )
+            try:
+                external_id = str(self.create(payload))
+            except AuthError:
+                raise  # nothing was processed; the connection waits for new credentials
+            except PermanentError:
+                external_id = self._look_up(obj, payload, _("the send was refused"))
+                if external_id is None:
+                    document_send_forget(send=send)
+                    raise
+                action = "recovered"
+        self.bind(obj, external_id, payload_hash(payload))
+        document_send_posted(send=send, external_id=external_id)
+        self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
+        return self._finish(obj, external_id, send, action)
+
+    def _finish(self, obj, external_id: str, send, action: str) -> ExportResult:
+        self.after_export(obj, external_id)
+        document_send_finish(send=send)
+        if action == "completed":
+            self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id,
+                                     detail=_("bound earlier; the remaining steps are done"))
+        return ExportResult(SUCCEEDED, external_id=external_id)
+
+    def _look_up(self, obj, payload, why: str) -> str | None:
+        found = self.look_up(obj, payload)
+        self.sent_before = bool(found)
+        if found:
+            detail = _("%(why)s; found it there with reference %(reference)s: bound, not sent "
+                       "again") % {"why": why, "reference": self.reference(obj)}
+        else:
+            detail = _("%(why)s; looked it up by reference %(reference)s: not there") % {
+                "why": why, "reference": self.reference(obj)}
+        self.context.record_step("look-up", action="found" if found else "not found", obj=obj,
+                                 external_id=found or "", detail=detail)  # fmt: skip
+        return str(found) if found else None
 
 
 class BaseImporter:

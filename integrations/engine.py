@@ -20,15 +20,23 @@ import traceback
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from . import notify
 from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
 from .connections import connection_mark_broken
-from .errors import AuthError, ConnectionMisconfigured, DataError, PermanentError, TransientError
+from .errors import (
+    AuthError,
+    ConnectionMisconfigured,
+    DataError,
+    Deferred,
+    PermanentError,
+    TransientError,
+)
 from .http import excerpt, redact
 from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
 from .registry import get_connector
@@ -37,6 +45,8 @@ from .selectors import transfers_due, transfers_stale_running, transfers_waiting
 logger = logging.getLogger(__name__)
 
 ERROR_LENGTH = 2000
+# "database is locked", "the connection is closed", a server restart: transient, retried.
+DATABASE_FAULTS = (OperationalError, InterfaceError)
 _random = secrets.SystemRandom()
 
 
@@ -140,7 +150,14 @@ def _on_error(transfer: Transfer, attempt: TransferAttempt, err: Exception) -> N
     secrets_ = transfer.connection.secret_values()
     attempt.http_status = getattr(err, "status_code", None)
     attempt.response_summary = excerpt(getattr(err, "response_excerpt", ""), secrets_)
-    if isinstance(err, AuthError):
+    if isinstance(err, DATABASE_FAULTS):
+        _database_recover()
+        text = _("Database fault while sending (%(error)s); it will be tried again.") % {
+            "error": f"{type(err).__name__}: {err}"}
+        _retry_or_fail(transfer, attempt, TransientError(text), redact(text, secrets_))
+    elif isinstance(err, Deferred):
+        _defer(transfer, attempt, err, redact(str(err.message), secrets_))
+    elif isinstance(err, AuthError):
         _wait_for_connection(transfer, attempt, redact(str(err), secrets_))
     elif isinstance(err, TransientError):
         _retry_or_fail(transfer, attempt, err, redact(str(err), secrets_))
@@ -194,6 +211,31 @@ def backoff_delay(attempts: int, retry_after: float | None = None) -> float:
     ceiling = min(cap, base * 2 ** max(0, attempts - 1))
     delay = _random.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
+
+
+def _defer(transfer: Transfer, attempt: TransferAttempt, err: Deferred, text: str) -> None:
+    """Not a failure: the transfer waits for something (see errors.Deferred) and tries again
+    later without using up an attempt."""
+    transfer.status = TransferStatus.PENDING
+    transfer.attempts = max(0, transfer.attempts - 1)
+    transfer.next_attempt_at = timezone.now() + timedelta(seconds=err.delay)
+    transfer.queued_at = None
+    transfer.last_error = text[:ERROR_LENGTH]
+    _save_pending(transfer)
+    attempt.outcome = AttemptOutcome.WAITING
+    attempt.error = text[:ERROR_LENGTH]
+
+
+def _database_recover() -> None:
+    """After a database fault, drop a connection that can no longer be used (the next query
+    opens a new one) and leave any broken transaction state behind."""
+    if db_connection.in_atomic_block:
+        return  # the caller's transaction decides (tests, a command's atomic block)
+    try:
+        if db_connection.connection is not None and not db_connection.is_usable():
+            db_connection.close()
+    except DATABASE_FAULTS:
+        db_connection.close()
 
 
 def _wait_for_connection(transfer: Transfer, attempt: TransferAttempt, text: str) -> None:

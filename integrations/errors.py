@@ -3,7 +3,10 @@
 IntegrationError                       remote system said no, or could not be reached
 ├── TransientError                     the engine retries with backoff
 │   ├── Unavailable                    timeout, connection error, 5xx
-│   └── RateLimited(retry_after)       429, honour Retry-After
+│   │   └── OutcomeUnknown             a write was sent, but no usable answer came back
+│   ├── RateLimited(retry_after)       429, honour Retry-After
+│   └── Deferred(delay)                not yet: waits for something (another export, the
+│                                      document it credits); uses up no attempt
 └── PermanentError                     no retry until someone fixes data and re-queues
     ├── AuthError                      401/403, bad or revoked client key
     ├── ValidationRejected             400 / ProblemDetails, field errors kept
@@ -72,10 +75,26 @@ class Unavailable(TransientError):
     pass
 
 
+class OutcomeUnknown(Unavailable):
+    """A write went out, but its answer was lost (connection closed, read timeout), was a 5xx,
+    or was a 2xx without a usable body. Whether the system stored it is not known: the record
+    must be looked up by what we are master of before it is sent again."""
+
+
 class RateLimited(TransientError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class Deferred(TransientError):
+    """Not now, and not a failure: the transfer waits `delay` seconds for something it depends
+    on (another worker exporting the same object, the invoice a credit note credits) and tries
+    again without using up an attempt. The message says what it waits for."""
+
+    def __init__(self, message: str, *, delay: float = 30.0, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.delay = delay
 
 
 class PermanentError(IntegrationError):

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
 
@@ -225,18 +226,8 @@ class ApiSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         try:
             response = super().request(method, url, *args, **kwargs)
-        except requests.Timeout as err:
-            raise errors.Unavailable(
-                f"{self.system}: no answer within {kwargs['timeout']} seconds",
-                system=self.system,
-                operation=f"{method} {url}",
-            ) from err
-        except requests.ConnectionError as err:
-            raise errors.Unavailable(
-                f"{self.system}: could not connect ({type(err).__name__})",
-                system=self.system,
-                operation=f"{method} {url}",
-            ) from err
+        except requests.RequestException as err:
+            raise _network_error(self.system, method, url, kwargs["timeout"], err) from err
         self.last_exchange = self._exchange_summary(method, url, kwargs, response)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -248,6 +239,49 @@ class ApiSession(requests.Session):
                 excerpt(response.text, self.secrets(), limit=200),
             )
         return response
+
+
+def _never_sent(err: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server: the connection was never made
+    (refused, name not resolved, connect timeout). Anything else may have been received."""
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    if not isinstance(err, requests.ConnectionError):
+        return False
+    pending: list[Any] = [err]
+    seen: set[int] = set()
+    while pending:
+        cause = pending.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, urllib3_exceptions.NewConnectionError | ConnectionRefusedError):
+            return True
+        pending += [getattr(cause, "reason", None), cause.__cause__, cause.__context__]
+        pending += list(cause.args)
+    return False
+
+
+def _network_error(system, method, url, timeout, err) -> errors.Unavailable:
+    """No answer: either the request never left (could not connect) or it was sent and its
+    answer was lost. A lost answer to anything but a read is an unknown outcome."""
+    operation = f"{method} {url}"
+    if _never_sent(err):
+        return errors.Unavailable(
+            f"{system}: could not connect ({type(err).__name__}); nothing was sent",
+            system=system, operation=operation,
+        )  # fmt: skip
+    if isinstance(err, requests.Timeout):
+        what = f"no answer within {timeout} seconds"
+    else:
+        what = f"the connection closed before the answer came ({type(err).__name__})"
+    if method.upper() in ("GET", "HEAD", "OPTIONS"):
+        return errors.Unavailable(f"{system}: {what}", system=system, operation=operation)
+    return errors.OutcomeUnknown(
+        f"{system}: the request was sent, but {what}; whether it was stored will be checked "
+        "before it is sent again",
+        system=system, operation=operation,
+    )  # fmt: skip
 
 
 def json_or_none(response: requests.Response) -> Any:

@@ -306,6 +306,7 @@ class AttemptOutcome(models.TextChoices):
     RETRY = "retry", _("failed, will retry")
     FAILED = "failed", _("failed")
     AUTH_FAILED = "auth_failed", _("credentials rejected")
+    WAITING = "waiting", _("waiting")
     ERROR = "error", _("unexpected error")
 
 
@@ -404,3 +405,78 @@ class RateLimitSlot(models.Model):
 
     def __str__(self) -> str:
         return self.budget_key
+
+
+class DocumentSend(models.Model):
+    """A document (voucher, sales order, POS sale) sent to a connection and not finished yet.
+
+    Written and committed before the request goes out, removed when the document is bound and
+    its follow-up work (a PDF, an e-mail) is done. While it exists without an external id, the
+    outcome of the send is unknown: the next attempt looks the document up by its reference
+    before sending it again. With an external id, the document is there and only the follow-up
+    remains. See integrations.documents."""
+
+    connection = models.ForeignKey(
+        Connection,
+        on_delete=models.CASCADE,
+        related_name="document_sends",
+        verbose_name=_("connection"),
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("object type")
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    object = GenericForeignKey("content_type", "object_id")
+    reference = models.CharField(_("reference"), max_length=100)
+    sent_at = models.DateTimeField(_("last sent"), default=timezone.now)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=100,
+        blank=True,
+        help_text=_("Empty while the outcome of the last send is unknown."),
+    )
+
+    class Meta:
+        verbose_name = _("document send")
+        verbose_name_plural = _("document sends")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "content_type", "object_id"],
+                name="integrations_document_send_one_per_object",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.external_id or _('outcome unknown')})"
+
+
+class ExportLease(models.Model):
+    """Who exports an object to a connection right now. Taken in a short transaction of its
+    own and released after the export, so no database lock is held while a request waits for
+    an answer; a lease whose transfer no longer runs (or that expired) can be taken over."""
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection")
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("object type")
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    transfer = models.ForeignKey(
+        Transfer, on_delete=models.CASCADE, related_name="+", verbose_name=_("transfer")
+    )
+    attempt = models.PositiveIntegerField(_("attempt"), default=0)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("export lease")
+        verbose_name_plural = _("export leases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "content_type", "object_id"],
+                name="integrations_export_lease_one_per_object",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} by transfer {self.transfer_id}"

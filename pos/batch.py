@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Client
+from accounting.references import DocumentKind, document_reference
 from integrations.outbox import (
     Operation,
     TransferKind,
@@ -63,6 +64,7 @@ def pos_batch_build(*, client: Client, business_date: dt.date) -> PosBatch:
         pos_sales_due(
             client=client, since=pos_settings.enabled_since, until=business_date
         ).update(batch=batch, updated_at=timezone.now())
+        _references_fix(batch)
     pending = batch.sales.exclude(status=PosSale.Status.SENT).count()
     batch.sales_total = batch.sales.count()
     if not pending:
@@ -81,6 +83,17 @@ def pos_batch_build(*, client: Client, business_date: dt.date) -> PosBatch:
     batch.finished_at = None
     batch.save()
     return batch
+
+
+def _references_fix(batch: PosBatch, chunk: int = 500) -> None:
+    """Give each sale of the batch that has none its transfer reference, once."""
+    unset = batch.sales.filter(transfer_reference="").only("pk", "number").order_by("pk")
+    while sales := list(unset[:chunk]):
+        for sale in sales:
+            sale.transfer_reference = document_reference(
+                client=batch.client, kind=DocumentKind.POS_SALE, number=sale.number
+            )
+        PosSale.objects.bulk_update(sales, ["transfer_reference"])
 
 
 @transaction.atomic

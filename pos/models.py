@@ -239,6 +239,17 @@ class PosSale(ClientOwned):
     )
     error = models.TextField(_("error"), blank=True, help_text=_("Why the last send failed."))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    transfer_reference = models.CharField(
+        _("transfer reference"),
+        max_length=50,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_(
+            "Sent with this document to the accounting system, fixed when it was first batched; "
+            "every retry sends the same."
+        ),
+    )
 
     class Meta:
         verbose_name = _("POS sale")

@@ -2,6 +2,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..references import reference_code_new
 from .base import TimeStamped
 
 org_number_validator = RegexValidator(
@@ -19,6 +20,17 @@ class Client(TimeStamped):
         unique=True,
         validators=[org_number_validator],
         help_text=_("9 digits, no spaces."),
+    )
+    reference_code = models.CharField(
+        _("reference code"),
+        max_length=8,
+        unique=True,
+        editable=False,
+        default=reference_code_new,
+        help_text=_(
+            "Given once, never changed: part of every reference sent with this client's "
+            "documents, so a corrected organization number never makes a document look new."
+        ),
     )
     active = models.BooleanField(_("active"), default=True)
     expenses_billable_default = models.BooleanField(

@@ -77,6 +77,17 @@ class Invoice(ClientOwned):
             "Payment identifier (KID). If blank, one is made from the number when finalized."
         ),
     )
+    transfer_reference = models.CharField(
+        _("transfer reference"),
+        max_length=50,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_(
+            "Sent with this document to the accounting system, fixed when it was finalized; "
+            "every retry sends the same."
+        ),
+    )
     currency_code = models.CharField(
         _("currency"), max_length=3, default="NOK", help_text=_("ISO 4217.")
     )

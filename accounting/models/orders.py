@@ -60,6 +60,17 @@ class SalesOrder(ClientOwned):
         help_text=_("Given when the order is marked invoiced; the order number over there."),
     )
     invoiced_at = models.DateTimeField(_("invoiced at"), null=True, blank=True, editable=False)
+    transfer_reference = models.CharField(
+        _("transfer reference"),
+        max_length=50,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_(
+            "Sent with this document to the accounting system, fixed when it was marked invoiced; "
+            "every retry sends the same."
+        ),
+    )
 
     class Meta:
         verbose_name = _("sales order")

@@ -14,6 +14,7 @@ from accounting.exceptions import CreditNoteRefused, InvoiceNotFinalizable, erro
 from accounting.models import Invoice, InvoiceLine
 from accounting.numbering import invoice_number_next, kid_for
 from accounting.pdf import invoice_pdf_bytes
+from accounting.references import DocumentKind, document_reference
 from integrations.outbox import Operation, TransferKind, transfer_enqueue
 
 
@@ -106,6 +107,11 @@ def invoice_finalize(
         _check_credit_amount(invoice)
     invoice.full_clean()
     invoice.number = invoice.number or invoice_number_next(client=invoice.client)
+    invoice.transfer_reference = invoice.transfer_reference or document_reference(
+        client=invoice.client,
+        kind=DocumentKind.CREDIT_NOTE if invoice.is_credit_note else DocumentKind.INVOICE,
+        number=invoice.number,
+    )
     invoice.due_date = invoice.due_date or invoice.invoice_date + timedelta(
         days=invoice.customer.payment_terms_days
     )

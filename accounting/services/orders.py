@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounting.exceptions import AccountingError
 from accounting.models import SalesOrder
 from accounting.numbering import invoice_number_next
+from accounting.references import DocumentKind, document_reference
 from integrations.outbox import Operation, TransferKind, transfer_enqueue
 
 
@@ -27,8 +28,13 @@ def sales_order_mark_invoiced(
         raise AccountingError(_("it has no lines to invoice."), record=order, field="lines")
     order.full_clean()
     order.invoice_number = order.invoice_number or invoice_number_next(client=order.client)
+    order.transfer_reference = order.transfer_reference or document_reference(
+        client=order.client, kind=DocumentKind.SALES_ORDER, number=order.number
+    )
     order.state = SalesOrder.State.INVOICED
     order.invoiced_at = timezone.now()
-    order.save(update_fields=["invoice_number", "state", "invoiced_at", "updated_at"])
+    order.save(
+        update_fields=["invoice_number", "transfer_reference", "state", "invoiced_at", "updated_at"]
+    )
     transfer_enqueue(obj=order, kind=TransferKind.SALES_ORDER, operation=Operation.CREATE)
     return order

@@ -15,7 +15,7 @@ from accounting.models import Customer, Invoice, Project
 from integrations.base import BaseExporter
 from integrations.errors import Conflict
 from integrations.models import TransferKind
-from integrations.preflight import invoice_vat_codes_check
+from integrations.preflight import credited_invoice_check, invoice_vat_codes_check
 
 from . import mapping
 from .models import AzetsSettings, settings_for
@@ -117,17 +117,31 @@ class InvoiceExporter(AzetsExporter):
         return mapping.voucher_payload(invoice, self.settings)
 
     def create(self, payload: dict[str, Any]) -> str:
-        return self.client.put_voucher(payload["invoiceNo"], payload).external_id
+        try:
+            return self.client.put_voucher(payload["invoiceNo"], payload).external_id
+        except Conflict as error:
+            raise self._conflict(self._invoice, payload, error) from error
 
-    def on_conflict(self, invoice: Invoice, payload: dict[str, Any], error: Conflict) -> str:
-        raise Conflict(
+    def reload(self, invoice: Invoice) -> Invoice:
+        self._invoice = super().reload(invoice)
+        return self._invoice
+
+    @staticmethod
+    def _conflict(invoice: Invoice, payload: dict[str, Any], error: Conflict) -> Conflict:
+        return Conflict(
             _("Voucher %(number)s already exists in Azets with different content. Azets keeps "
               "the first posting; correct it there or credit %(invoice)s here.")
             % {"number": payload["invoiceNo"], "invoice": invoice.label},
             system=error.system, operation=error.operation, client=error.client,
             status_code=error.status_code, response_excerpt=error.response_excerpt,
-        ) from error
+        )
 
 
 class CreditNoteExporter(InvoiceExporter):
+    """Posted only after the invoice it credits is in Azets (`credited_invoice_check`)."""
+
     kind = TransferKind.CREDIT_NOTE
+
+    def ensure_dependencies(self, credit_note: Invoice) -> None:
+        credited_invoice_check(connection=self.connection, credit_note=credit_note)
+        super().ensure_dependencies(credit_note)

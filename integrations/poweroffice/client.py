@@ -8,10 +8,13 @@ data, never a `Response`; every failure is an `integrations.errors` exception.
 Retries inside the client, bounded by `max_attempts`:
 - a 401 renews the token once and repeats the call (nothing was processed);
 - GET and PUT (idempotent) are repeated after timeouts, connection errors, 5xx and 429;
-- a POST is repeated only when its body carries an ExternalImportReference, which makes a
-  duplicate impossible; PATCH and other POSTs are never repeated here;
-- a 429 waits at least Retry-After (or 1 s). When attempts run out, or the server asks for a
-  longer wait than `max_retry_wait`, the typed error goes to the engine, which backs off.
+- POST and PATCH are never repeated after they may have been processed: a lost answer, a 5xx or
+  a 2xx without a usable body is `OutcomeUnknown`, and the exporter looks the record up before
+  anything is sent again. Nothing here depends on PowerOffice refusing a duplicate reference,
+  nor on the words of a refusal: a refusal is a typed error like any other;
+- a 429 (the gateway's throttle, before anything is processed) waits at least Retry-After (or
+  1 s), for every method. When attempts run out, or the server asks for a longer wait than
+  `max_retry_wait`, the typed error goes to the engine, which backs off.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from integrations import errors
-from integrations.http import ApiSession, json_or_none, parse_retry_after, raise_for_response
+from integrations.http import (
+    ApiSession,
+    excerpt,
+    json_or_none,
+    parse_retry_after,
+    raise_for_response,
+)
 from integrations.ratelimit import RateLimiter, budget_key, get_rate_limiter
 
 from .auth import SUBSCRIPTION_HEADER, TOKENS, Credentials, TokenCache, cache_key, request_token
@@ -173,23 +182,18 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
     # -- one call, with the retry policy ---------------------------------------------------------
 
     @staticmethod
-    def retry_safe(method: str, body: Any) -> bool:
-        if method in ("GET", "HEAD", "PUT"):
-            return True
-        return (
-            method == "POST"
-            and isinstance(body, dict)
-            and bool(body.get("ExternalImportReference"))
-        )
+    def retry_safe(method: str) -> bool:
+        """Whether repeating the call after a lost answer or a 5xx cannot store anything twice."""
+        return method in ("GET", "HEAD", "PUT")
 
     def _retry_wait(self, response: requests.Response, attempt: int, safe: bool) -> float | None:
         """Seconds to wait before repeating the call, or None to stop here."""
-        if response.status_code < 400 or not safe or attempt >= self.max_attempts:
+        if response.status_code < 400 or attempt >= self.max_attempts:
             return None
         if response.status_code == 429:
             wait = max(parse_retry_after(response.headers.get("Retry-After")) or 0.0, 1.0)
             return wait if wait <= self.max_retry_wait else None
-        if response.status_code in (408, 500, 502, 503, 504) or response.status_code > 504:
+        if safe and (response.status_code in (408, 500, 502, 503) or response.status_code >= 504):
             return self.retry_backoff * 2 ** (attempt - 1)
         return None
 
@@ -201,7 +205,7 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
     def call(self, method: str, path: str, *, body: Any = None, **kwargs: Any) -> requests.Response:
         """Send one API call (path below /v2) and return the successful response."""
         operation = f"{method} {path}"
-        safe = self.retry_safe(method, body)
+        safe = self.retry_safe(method)
         if body is not None:
             kind = JSON_PATCH if method == "PATCH" else JSON
             kwargs["data"] = json.dumps(body, default=_default).encode()
@@ -230,10 +234,7 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
             attempt += 1
 
     def _raise_for_response(self, response: requests.Response, operation: str, body: Any) -> None:
-        """Typed errors; a 400 about our own ExternalImportReference "already exists" becomes
-        Conflict: an earlier attempt was stored and its answer lost (the exporter looks it up).
-        PowerOffice does not document that answer (NOTES.md §8 question 2): the test is on the
-        field name, as ProblemDetails reports it, plus "exist" in the message."""
+        """Typed errors. A 5xx to a write is `OutcomeUnknown`: the server may have stored it."""
         try:
             raise_for_response(
                 response,
@@ -242,20 +243,16 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
                 client=self.client_name,
                 secrets=self.secrets(),
             )
-        except errors.ValidationRejected as err:
-            reference = body.get("ExternalImportReference") if isinstance(body, dict) else None
-            fields = {name.lower() for name in err.field_errors}
-            if reference and "externalimportreference" in fields and "exist" in str(err).lower():
-                raise errors.Conflict(
-                    err.message,
-                    system=err.system,
-                    operation=err.operation,
-                    client=err.client,
-                    status_code=err.status_code,
-                    response_excerpt=err.response_excerpt,
-                    field_errors=err.field_errors,
-                ) from err
-            raise
+        except errors.Unavailable as err:
+            method = operation.split(" ", 1)[0]
+            if self.retry_safe(method) or isinstance(err, errors.OutcomeUnknown):
+                raise
+            raise errors.OutcomeUnknown(
+                _("%(message)s; the request was sent, so whether it was stored will be checked "
+                  "before it is sent again") % {"message": err.message},
+                system=err.system, operation=err.operation, client=err.client,
+                status_code=err.status_code, response_excerpt=err.response_excerpt,
+            ) from err
 
     # -- shapes of calls used by resources.py ------------------------------------------------------
 
@@ -276,8 +273,34 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
                 return
             page += 1
 
-    def _post(self, path: str, payload: Mapping[str, Any]) -> Any:
-        return json_or_none(self.call("POST", path, body=_plain(payload)))
+    def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a record; its Dto as answered. A success without a usable body (empty, not
+        JSON, or without the new record's Id) leaves the outcome unknown: it was probably
+        stored, and only a look-up can say so."""
+        operation = f"POST {path}"
+        response = self.call("POST", path, body=_plain(payload))
+        try:
+            data = json_or_none(response)
+        except errors.Unavailable:
+            data = None
+        if not isinstance(data, dict) or data.get("Id") in (None, ""):
+            raise errors.OutcomeUnknown(
+                _("PowerOffice Go answered HTTP %(status)s without the new record's Id; "
+                  "whether it was stored will be checked before it is sent again")
+                % {"status": response.status_code},
+                system=self.system, operation=operation, client=self.client_name,
+                status_code=response.status_code,
+                response_excerpt=excerpt(response.text, self.secrets()),
+            )  # fmt: skip
+        return data
+
+    def _post_action(self, path: str, payload: Mapping[str, Any]) -> Any:
+        """A POST that asks for an action (no record created): its body, if any."""
+        response = self.call("POST", path, body=_plain(payload))
+        try:
+            return json_or_none(response)
+        except errors.Unavailable:
+            return None
 
     def _patch(self, path: str, operations: list[dict[str, Any]]) -> Any:
         return json_or_none(self.call("PATCH", path, body=_plain(operations)))

@@ -2,9 +2,8 @@
 vouchers (invoices, credit notes). The step order is BaseExporter's; these fill in its hooks.
 
 Registers are matched by number or code (we are master) and updated with a JSON Patch of only
-the properties that differ from what PowerOffice Go holds. Vouchers are posted once: a
-deterministic ExternalImportReference makes a repeated post fail with Conflict, which is
-resolved by looking the earlier voucher up (see `vouchers.py`).
+the properties that differ from what PowerOffice Go holds, so a create whose answer was lost is
+found by its number on the next attempt. Vouchers are posted once (see `vouchers.py`).
 """
 
 from __future__ import annotations
@@ -111,8 +110,8 @@ class RegisterExporter(PowerOfficeExporter):
         self.remote_seen(remote or {})
         return None
 
-    def lock(self, obj):
-        self._obj = super().lock(obj)
+    def reload(self, obj):
+        self._obj = super().reload(obj)
         return self._obj
 
 

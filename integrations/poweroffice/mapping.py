@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from integrations.documents import document_reference_of
 from integrations.errors import DataError
 
 Dto = dict[str, Any]
@@ -26,7 +27,6 @@ PROJECT_STATUSES = {
 }
 #: PATCH /Customers/{id} cannot change these (PaymentTerm is read-only on CustomerDto).
 CUSTOMER_POST_ONLY = ("PaymentTerm",)
-REFERENCE_PREFIX = "LB"
 
 
 # -- customers --------------------------------------------------------------------------------
@@ -191,10 +191,9 @@ class VoucherRefs:
 
 
 def voucher_reference(invoice) -> str:
-    """Deterministic ExternalImportReference: client, kind and number. Same invoice, same text,
-    so a repeated post is refused by PowerOffice instead of posted twice."""
-    kind = "CRN" if invoice.is_credit_note else "INV"
-    return f"{REFERENCE_PREFIX}-{invoice.client.organization_number}-{kind}-{invoice.number}"
+    """The ExternalImportReference: the invoice's transfer reference, fixed when it was
+    finalized (accounting.references), the same for every attempt."""
+    return document_reference_of(invoice)
 
 
 def matching_reference(invoice) -> str:

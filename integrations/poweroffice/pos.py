@@ -4,9 +4,10 @@
   the product mapped to that rate, a gratuity line, an invoice-fee line and the note as a text
   line. No VAT code goes on lines: the product's sales account decides (NOTES.md §4).
 - `PosSalesOrderApi`: the few PowerOffice calls the batch needs beyond the shared client.
-- `PosSaleExporter` (BaseExporter): one sale, in the engine's fixed order. The order carries
-  `ExternalImportReference` = `pos_sale_reference(sale)` (client + sale number), so a create whose
-  answer was lost is found again (Conflict → lookup) instead of being created twice.
+- `PosSaleExporter` (a DocumentExporter): one sale, in the engine's fixed order. The order
+  carries `ExternalImportReference` = the sale's transfer reference, fixed when it was first
+  batched, so a create whose outcome is unknown (or that was refused) is looked up and bound
+  instead of being created twice.
 - `PosBatchExporter`: the POS_BATCH transfer. Runs every sale of the batch still to send, one
   at a time; a sale with bad data fails alone, the rest goes on; progress (done of total) is
   stored on the transfer while it runs; returns counts as an ImportReport, which the engine
@@ -25,9 +26,9 @@ from django.utils import timezone
 
 from accounting.models import Customer
 from accounting.money import ZERO, round_money, split_vat
-from integrations.base import BaseExporter as _BaseExporter
-from integrations.base import ImportReport, TransferContext
-from integrations.errors import AuthError, Conflict, DataError, NotFound, PermanentError
+from integrations.base import DocumentExporter, ImportReport, TransferContext
+from integrations.documents import document_reference_of
+from integrations.errors import AuthError, DataError, NotFound, PermanentError
 from integrations.models import ExternalLink, Operation, TransferKind
 from pos.batch import pos_batch_finish
 from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
@@ -37,15 +38,14 @@ from pos.services import pos_sale_mark_failed, pos_sale_mark_sent
 from .sales_orders import SalesOrderApi, numbered, text_line
 
 Dto = dict[str, Any]
-REFERENCE_PREFIX = "LB-POS"
 
 
 # -------------------------------------------------------------------------------------------
 # Mapping (pure)
 # -------------------------------------------------------------------------------------------
 def pos_sale_reference(sale: PosSale) -> str:
-    """The sale's ExternalImportReference: stable per client and sale number."""
-    return f"{REFERENCE_PREFIX}-{sale.client_id}-{sale.number}"
+    """The sale's ExternalImportReference: its transfer reference, fixed when first batched."""
+    return document_reference_of(sale)
 
 
 def pos_sale_amounts_by_rate(sale: PosSale, lines) -> dict[int, Decimal]:
@@ -145,7 +145,7 @@ class PosSalesOrderApi(SalesOrderApi):
 
     def create_and_send_invoice(self, order_id: str, *, voucher_date: dt.date) -> None:
         body = {"DeliveryType": "Auto", "VoucherDate": voucher_date.isoformat()}
-        self.client._post(f"/SalesOrders/{order_id}/createAndSendInvoice", body)
+        self.client._post_action(f"/SalesOrders/{order_id}/createAndSendInvoice", body)
 
     def product_exists(self, product_id: int) -> bool:
         try:
@@ -215,7 +215,7 @@ class CustomerResolver:
 # -------------------------------------------------------------------------------------------
 # Exporters
 # -------------------------------------------------------------------------------------------
-class PosSaleExporter(_BaseExporter):
+class PosSaleExporter(DocumentExporter):
     """One POS sale → one PowerOffice Go sales order (created once, never updated)."""
 
     kind = "pos_sale"
@@ -227,16 +227,15 @@ class PosSaleExporter(_BaseExporter):
         self.settings = settings
         self.customers = customers
         self.api = api
-        self._recovered: set[int] = set()
 
     def should_skip(self, sale: PosSale) -> str:
-        return "already sent" if sale.status == PosSale.Status.SENT else ""
+        return "already sent" if sale.status == PosSale.Status.SENT else super().should_skip(sale)
 
-    def lock(self, sale: PosSale) -> PosSale:
-        locked = PosSale.objects.select_for_update().get(pk=sale.pk)
-        locked.customer = sale.customer  # keep what the batch already loaded
-        locked._prefetched_objects_cache = getattr(sale, "_prefetched_objects_cache", {})
-        return locked
+    def reload(self, sale: PosSale) -> PosSale:
+        fresh = PosSale.objects.get(pk=sale.pk)
+        fresh.customer = sale.customer  # keep what the batch already loaded
+        fresh._prefetched_objects_cache = getattr(sale, "_prefetched_objects_cache", {})
+        return fresh
 
     def build_payload(self, sale: PosSale) -> Dto:
         customer_id = self.customers.customer_id(sale)
@@ -245,21 +244,18 @@ class PosSaleExporter(_BaseExporter):
     def create(self, payload: Dto) -> str:
         return self.api.create_sales_order(payload)
 
-    def on_conflict(self, sale: PosSale, payload: Dto, error: Conflict) -> str:
-        """Our own reference exists: an earlier attempt created the order; find and bind it."""
-        found = self.api.find_sales_order(
+    def look_up(self, sale: PosSale, payload: Dto) -> str | None:
+        return self.api.find_sales_order(
             reference=payload["ExternalImportReference"],
             customer_no=self.customers.number_of(sale.customer),
             since=sale.sold_at - dt.timedelta(days=1),
         )
-        if found is None:
-            raise error
-        self._recovered.add(sale.pk)
-        return found
 
     def after_export(self, sale: PosSale, external_id: str) -> None:
+        """Invoice and send the order (unless an earlier attempt did), then mark the sale sent.
+        Repeated until it has finished once (DocumentExporter)."""
         if self.settings.send_to_customer and not (
-            sale.pk in self._recovered and self.api.invoice_already_sent(external_id)
+            self.sent_before and self.api.invoice_already_sent(external_id)
         ):
             day = timezone.localtime(sale.sold_at).date()
             self.api.create_and_send_invoice(external_id, voucher_date=day)

@@ -2,15 +2,16 @@
 batch (`pos.py`) and the inventory flow's order drafts (`SalesOrderExporter` here).
 
 Shared pieces: `text_line()` (a note as a Text line), `numbered()` (SortOrder 1..n) and
-`SalesOrderApi` (create; find by our ExternalImportReference after a lost answer).
+`SalesOrderApi` (create; find by our ExternalImportReference).
 
 An order marked invoiced (accounting.services.sales_order_mark_invoiced) becomes a Draft:
 ImportedOrderNo = our invoice number, ContractNo = our order number, CustomerReference = their
 reference, PurchaseOrderReference = the header, SalesPersonEmployeeNumber = our reference (the
 employee; the Dto has no free-text "our reference"), the note as the first (text) line, then one
 line per order line with ProductCode, Description, Quantity, Allowance (discount %) and
-ProductUnitPrice. Sent once: the ExternalImportReference is derived from client + order number;
-a Conflict on it means an earlier attempt created the order, which is looked up and bound.
+ProductUnitPrice. Sent once: the ExternalImportReference is the order's fixed transfer
+reference, and the order is looked up by it whenever an earlier send's outcome is unknown or
+the send is refused (integrations.base.DocumentExporter).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import datetime as dt
 from typing import Any
 
 from accounting.models import SalesOrder
-from integrations.errors import Conflict
+from integrations.base import DocumentExporter
+from integrations.documents import document_reference_of
 from integrations.models import TransferKind
 
 from .exporters import CustomerExporter, EmployeeExporter, PowerOfficeExporter
-from .mapping import REFERENCE_PREFIX
 from .mapping_registers import ledger_number
 
 Dto = dict[str, Any]
@@ -45,8 +46,8 @@ def numbered(lines: list[Dto]) -> list[Dto]:
 
 # -- the order draft (pure) ------------------------------------------------------------------------
 def sales_order_reference(order: SalesOrder) -> str:
-    """ExternalImportReference: the same order always gives the same text."""
-    return f"{REFERENCE_PREFIX}-{order.client.organization_number}-SO-{order.number}"
+    """ExternalImportReference: the order's transfer reference, fixed when it was invoiced."""
+    return document_reference_of(order)
 
 
 def sales_order_payload(order: SalesOrder, *, customer_id: int, lines=None) -> Dto:
@@ -102,7 +103,7 @@ class SalesOrderApi:
         return None
 
 
-class SalesOrderExporter(PowerOfficeExporter):
+class SalesOrderExporter(DocumentExporter, PowerOfficeExporter):
     """An invoiced order → a sales-order draft, created once (customer and our reference first)."""
 
     kind = TransferKind.SALES_ORDER
@@ -112,7 +113,7 @@ class SalesOrderExporter(PowerOfficeExporter):
         return [(CustomerExporter, order.customer), (EmployeeExporter, order.our_reference)]
 
     def should_skip(self, order: SalesOrder) -> str:
-        return "" if order.is_invoiced else "not invoiced"
+        return super().should_skip(order) if order.is_invoiced else "not invoiced"
 
     def build_payload(self, order: SalesOrder) -> Dto:
         return sales_order_payload(order, customer_id=self.bound_id(order.customer))
@@ -120,15 +121,11 @@ class SalesOrderExporter(PowerOfficeExporter):
     def create(self, payload: Dto) -> str:
         return SalesOrderApi(self.client).create_sales_order(payload)
 
-    def on_conflict(self, order: SalesOrder, payload: Dto, error: Conflict) -> str:
-        """Our reference exists: an earlier attempt created the order; find and bind it."""
-        found = SalesOrderApi(self.client).find_sales_order(
+    def look_up(self, order: SalesOrder, payload: Dto) -> str | None:
+        return SalesOrderApi(self.client).find_sales_order(
             reference=payload["ExternalImportReference"],
             customer_no=ledger_number(order.customer),
             since=dt.datetime.combine(
                 order.order_date - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC
             ),
         )
-        if found is None:
-            raise error
-        return found

@@ -8,24 +8,27 @@ Order for one invoice, each step recorded on the attempt with PowerOffice's id:
 3. the voucher posted with a deterministic ExternalImportReference;
 4. the PDF uploaded; binding and upload share one transaction.
 
-Nothing is posted twice. If the upload fails after the voucher was posted, the transaction rolls
-back the binding, but the attempt keeps its "voucher" step with the voucher id: the retry finds
-it there (`find_existing`) and only uploads. If the answer to the post itself was lost, the retry's
-post is refused as a duplicate (Conflict) and the voucher is looked up by its reference
-(`on_conflict`).
+Nothing is posted twice (`integrations.base.DocumentExporter`): the voucher carries the
+invoice's fixed transfer reference; the send is recorded before the post; when its outcome is
+unknown (a lost answer, a 5xx, a success without the voucher's Id) or the post is refused, the
+voucher is looked up through the read routes (the customer ledger by invoice number and date,
+or the account transactions of that date for a manual journal) and bound when found. If the PDF
+upload fails after the voucher was bound, the retry only uploads.
+
+A credit note waits until the invoice it credits is posted on the same connection, and fails
+with that reason when the invoice's transfer failed or it was never sent there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 
-from integrations.errors import Conflict, DataError
-from integrations.links import link_for_object
-from integrations.models import TransferAttempt, TransferKind
-from integrations.preflight import invoice_vat_codes_check, lock_date_check
+from integrations.base import DocumentExporter
+from integrations.errors import DataError
+from integrations.models import TransferKind
+from integrations.preflight import credited_invoice_check, invoice_vat_codes_check, lock_date_check
 
 from . import mapping
 from .exporters import CustomerExporter, DepartmentExporter, PowerOfficeExporter, ProjectExporter
@@ -35,7 +38,7 @@ Dto = dict[str, Any]
 VOUCHER_STEP = "voucher"
 
 
-class InvoiceExporter(PowerOfficeExporter):
+class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
     kind = TransferKind.INVOICE
     dependencies = (CustomerExporter, DepartmentExporter, ProjectExporter)
     updatable = False
@@ -43,12 +46,6 @@ class InvoiceExporter(PowerOfficeExporter):
     # -- before anything is sent ------------------------------------------------------------
     def object_date(self, invoice):
         return invoice.invoice_date
-
-    def should_skip(self, invoice) -> str:
-        link = link_for_object(connection=self.connection, obj=invoice)
-        if link is not None:
-            return _("already posted as voucher %(id)s") % {"id": link.external_id}
-        return super().should_skip(invoice)
 
     def ensure_dependencies(self, invoice) -> None:
         self.preflight(invoice)
@@ -114,29 +111,6 @@ class InvoiceExporter(PowerOfficeExporter):
             )
         return account_id
 
-    def find_existing(self, invoice, payload: Dto) -> str | None:
-        """The voucher an earlier attempt of this invoice posted (its step was recorded)."""
-        voucher_id = self._voucher_posted_earlier(invoice)
-        if voucher_id:
-            self.context.record_step(
-                VOUCHER_STEP, action="found", obj=invoice, external_id=voucher_id,
-                detail=_("posted by an earlier attempt; not posted again"),
-            )  # fmt: skip
-        return voucher_id
-
-    def _voucher_posted_earlier(self, invoice) -> str | None:
-        attempts = TransferAttempt.objects.filter(
-            transfer__connection=self.connection,
-            transfer__kind=self.kind,
-            transfer__content_type=ContentType.objects.get_for_model(invoice),
-            transfer__object_id=invoice.pk,
-        ).order_by("-pk")
-        for steps in attempts.values_list("steps", flat=True):
-            for step in steps or []:
-                if step.get("step") == VOUCHER_STEP and step.get("external_id"):
-                    return str(step["external_id"])
-        return None
-
     def create(self, payload: Dto) -> str:
         client = self.client
         voucher = (client.post_manual_journal if self._manual else client.post_outgoing_invoice)(
@@ -149,23 +123,13 @@ class InvoiceExporter(PowerOfficeExporter):
         )  # fmt: skip
         return voucher.voucher_id
 
-    def update(self, external_id: str, payload: Dto) -> None:
-        """A posted voucher never changes; binding the found one is all there is to do."""
-        return None
-
-    def on_conflict(self, invoice, payload: Dto, error: Conflict) -> str:
+    def look_up(self, invoice, payload: Dto) -> str | None:
         voucher = self.client.find_voucher_by_reference(
             external_import_reference=payload["ExternalImportReference"],
             voucher_date=invoice.invoice_date,
             invoice_no=None if self._manual else str(invoice.number),
         )
-        if voucher is None:
-            raise error
-        self.context.record_step(
-            VOUCHER_STEP, action="recovered", obj=invoice, external_id=voucher.voucher_id,
-            detail=_("already posted (an earlier answer was lost); bound, not posted again"),
-        )  # fmt: skip
-        return voucher.voucher_id
+        return voucher.voucher_id if voucher else None
 
     # -- the PDF ----------------------------------------------------------------------------------
     def after_export(self, invoice, external_id: str) -> None:
@@ -184,6 +148,11 @@ class InvoiceExporter(PowerOfficeExporter):
 
 class CreditNoteExporter(InvoiceExporter):
     """Credit notes: negative amounts; the credited invoice's number is in the description and
-    in CustomMatchingReference (PowerOffice has no field for it on the voucher)."""
+    in CustomMatchingReference (PowerOffice has no field for it on the voucher). Posted only
+    after the invoice it credits (`credited_invoice_check`)."""
 
     kind = TransferKind.CREDIT_NOTE
+
+    def preflight(self, credit_note) -> None:
+        super().preflight(credit_note)
+        credited_invoice_check(connection=self.connection, credit_note=credit_note)

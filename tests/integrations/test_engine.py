@@ -68,7 +68,7 @@ class TestSuccess:
 
         assert second.status == Transfer.Status.SKIPPED
         assert second.external_id == "77"
-        assert len(http.calls) == 1
+        assert len(http.calls) == 2  # the first export's match by reference and its create
 
     def test_changed_record_is_updated_under_its_external_id(
         self, connection, http, django_capture_on_commit_callbacks
@@ -101,17 +101,18 @@ class TestSuccess:
         assert [s["step"] for s in first.attempt_set.get().steps] == ["contact_person", "customer"]
         assert [s["action"] for s in second.attempt_set.get().steps] == ["skipped", "updated"]
 
-    def test_conflict_on_our_reference_binds_the_existing_record(
+    def test_a_record_already_there_with_our_reference_is_matched_not_created(
         self, connection, http, django_capture_on_commit_callbacks
     ):
-        http.post(f"{BASE_URL}/records", json={"title": "Duplicate reference"}, status=409)
-        http.get(f"{BASE_URL}/records", json=[{"id": 91}])
+        http.replace("GET", f"{BASE_URL}/records", json=[{"id": 91}])
+        http.patch(f"{BASE_URL}/records/91", json={"id": 91})
 
         transfer = enqueue(connection, django_capture_on_commit_callbacks)
 
         assert transfer.status == Transfer.Status.SUCCEEDED
         assert transfer.external_id == "91"
-        assert transfer.attempt_set.get().steps[0]["action"] == "recovered"
+        assert transfer.attempt_set.get().steps[0]["action"] == "matched"
+        assert not [c for c in http.calls if c.request.method == "POST"]
 
 
 class TestFailures:

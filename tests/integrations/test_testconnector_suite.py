@@ -18,11 +18,16 @@ class TestTestConnectorSuite(ConnectorSuite):
     def make_object(self, connection):
         return connection.client
 
+    def mock_preconditions(self, http):
+        http.get(f"{BASE_URL}/records", json=[])  # not there yet
+
     def mock_successful_export(self, http):
         http.post(f"{BASE_URL}/records", json={"id": 501}, status=201)
         return "501"
 
     def mock_lost_response_then_recovery(self, http):
-        http.post(f"{BASE_URL}/records", json={"title": "reference exists"}, status=409)
-        http.get(f"{BASE_URL}/records", json=[{"id": 502}])
+        """The create was stored though its answer was lost: the retry finds the record by our
+        reference and updates it, without a second create."""
+        http.replace("GET", f"{BASE_URL}/records", json=[{"id": 502}])
+        http.patch(f"{BASE_URL}/records/502", json={"id": 502})
         return "502"

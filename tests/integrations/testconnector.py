@@ -16,7 +16,7 @@ from integrations.base import (
     ConnectionTestResult,
     SecretField,
 )
-from integrations.errors import DataError, NotFound
+from integrations.errors import DataError
 from integrations.http import ApiSession, json_or_none, raise_for_response
 from integrations.models import System, TransferKind
 
@@ -48,11 +48,9 @@ class TestApi(ApiSession):
     def update_record(self, external_id: str, payload) -> None:
         self.call("PATCH", f"/records/{external_id}", json=payload)
 
-    def find_record(self, reference: str) -> str:
+    def find_record(self, reference: str) -> str | None:
         found = self.call("GET", "/records", params={"reference": reference})
-        if not found:
-            raise NotFound(f"no record with reference {reference}", system=self.system)
-        return str(found[0]["id"])
+        return str(found[0]["id"]) if found else None
 
     def list_groups(self, page: int):
         return self.call("GET", "/groups", params={"page": page}) or []
@@ -92,8 +90,8 @@ class CustomerExporter(BaseExporter):
     def update(self, external_id, payload):
         self.client.update_record(external_id, payload)
 
-    def on_conflict(self, obj, payload, error):
-        # Our reference already exists remotely: an earlier attempt succeeded.
+    def find_existing(self, obj, payload):
+        # Matched by our reference (we are master): a create whose answer was lost is found.
         return self.client.find_record(payload["reference"])
 
 

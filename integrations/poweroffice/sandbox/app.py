@@ -4,6 +4,8 @@ contract validation of every body, and dispatch to the emulated operations.
 Paths as on the real host (case-insensitive): POST /OAuth/Token and /v2/<operation>.
 Control API: see integrations.sandbox.app, plus
     POST /_sandbox/config          {"token_ttl": 5, "rate_limit": 10 | null, "lock_date": "...",
+                                    "duplicates": "refuse_field" | "refuse_plain" | "accept",
+                                    "write_answer": "full" | "empty" | "no_id" | "not_json",
                                     "application_keys": [...], "subscription_keys": [...],
                                     "clients": {"<client key>": {"name": "...",
                                                                  "privileges": [...]}},
@@ -38,7 +40,7 @@ from . import (
     DEFAULT_SUBSCRIPTION_KEY,
     OTHER_ENVIRONMENT_CLIENT_KEY,
 )
-from .books import Books
+from .books import DUPLICATE_BEHAVIOURS, Books
 from .handlers import HANDLERS, Call
 from .seeding import SEEDS
 
@@ -59,6 +61,34 @@ class SandboxConfig:
     other_environment_client_keys: list[str] = field(
         default_factory=lambda: [OTHER_ENVIRONMENT_CLIENT_KEY]
     )
+    # What the public documentation leaves open (see books.py and `answer_written`):
+    duplicates: str = "refuse_field"
+    write_answer: str = "full"
+
+    def __post_init__(self) -> None:
+        if self.duplicates not in DUPLICATE_BEHAVIOURS:
+            raise ValueError(f"duplicates must be one of {', '.join(DUPLICATE_BEHAVIOURS)}")
+        if self.write_answer not in WRITE_ANSWERS:
+            raise ValueError(f"write_answer must be one of {', '.join(WRITE_ANSWERS)}")
+
+
+# How a successful create (POST) is answered: as documented (`full`), or with an empty body,
+# a JSON body without Id, or a body that is not JSON. The write is stored in every case.
+WRITE_ANSWERS = ("full", "empty", "no_id", "not_json")
+
+
+def answer_written(response: Response, how: str) -> Response:
+    """The answer to a stored create, reshaped as the `write_answer` switch says."""
+    if how == "full" or response.status_code >= 300:
+        return response
+    if how == "empty":
+        return Response(b"", status=response.status_code)
+    if how == "not_json":
+        return Response(b"OK", status=response.status_code, content_type="text/plain")
+    data = response.get_json(silent=True)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k.lower() != "id"}
+    return json_response(data, response.status_code)
 
 
 def gateway_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -232,7 +262,11 @@ class PowerOfficeSandbox(SandboxApp):
             raise_not_emulated(key)
         query = dict(parse_qsl(request.query_string.decode(), keep_blank_values=True))
         with self.lock:
-            return handler(books, Call(key, params, query, body, request))
+            books.duplicates = self.config.duplicates
+            response = handler(books, Call(key, params, query, body, request))
+        if request.method == "POST":
+            response = answer_written(response, self.config.write_answer)
+        return response
 
 
 def raise_not_emulated(key: str) -> None:

@@ -1,10 +1,15 @@
 """The books of one emulated PowerOffice Go client (one client key): seeded settings, registers,
 vouchers with their account transactions and customer-ledger entries, and voucher documents.
 
-Voucher rules emulated: InvoiceNo unique per client; ExternalImportReference unique per client
-(a duplicate is refused with 400 ProblemDetails, as the API documents); no posting on or before
-the lock date; referenced accounts, VAT codes and customers must exist; manual journals must
-balance; PDFs only, replaced by a later upload.
+Voucher rules emulated: no posting on or before the lock date; referenced accounts, VAT codes
+and customers must exist; manual journals must balance; PDFs only, replaced by a later upload.
+
+What PowerOffice Go's public documentation leaves open is a switch (`duplicates`, set from the
+sandbox config for every request): whether a repeated ExternalImportReference (and InvoiceNo) is
+refused with a field error naming it (`refuse_field`), refused with other words and no field
+errors (`refuse_plain`), or accepted, storing a second voucher (`accept`). Every stored voucher
+and sales order stays in `vouchers` / `sales_orders`, so doubles can be counted from what the
+server stored, including writes whose answer was dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import io
 import itertools
 import uuid
 import zipfile
+from collections import Counter
 from typing import Any
 
 from integrations.sandbox.problems import Problem
@@ -21,9 +27,20 @@ from integrations.sandbox.problems import Problem
 from .registers import Register, Row, new_registers
 from .seeds import ACCOUNTS, NUMBER_SERIES, PRIVILEGES, VAT_CODES
 
+DUPLICATE_BEHAVIOURS = ("refuse_field", "refuse_plain", "accept")
+
 
 def _refused(detail: str, field: str | None = None) -> Problem:
     return Problem(400, "Validation failed", detail, errors={field: [detail]} if field else None)
+
+
+def _duplicate(behaviour: str, value: str, field: str, used_by: str) -> None:
+    """A repeated unique value, answered as the `duplicates` switch says (see the docstring)."""
+    if behaviour == "accept":
+        return
+    if behaviour == "refuse_plain":
+        raise Problem(400, "Bad Request", f"Duplicate value '{value}': it is used by {used_by}.")
+    raise _refused(f"A record with {field} '{value}' already exists.", field)
 
 
 class Books:
@@ -33,6 +50,7 @@ class Books:
         self.valid_privileges = list(PRIVILEGES if privileges is None else privileges)
         self.invalid_privileges = sorted(set(PRIVILEGES) - set(self.valid_privileges))
         self.lock_date = dt.date(2024, 12, 31)
+        self.duplicates = "refuse_field"  # one of DUPLICATE_BEHAVIOURS, set by the app
         self.vat_codes = [dict(v) for v in VAT_CODES]
         self.number_series = [dict(s) for s in NUMBER_SERIES]
         self._ids = itertools.count(1001)
@@ -85,17 +103,11 @@ class Books:
             raise Problem(404, "Object(s) not found", f"{where}: VatId {vat_id} not found.")
 
     def _check_voucher_header(self, payload: Row) -> None:
-        reference = payload.get("ExternalImportReference")
-        if reference and any(
-            v.get("ExternalImportReference") == reference for v in self.vouchers.values()
-        ):
-            raise _refused(
-                f"A voucher with ExternalImportReference '{reference}' already exists.",
-                "ExternalImportReference",
-            )
-        invoice_no = payload.get("InvoiceNo")
-        if invoice_no and any(v.get("InvoiceNo") == invoice_no for v in self.vouchers.values()):
-            raise _refused(f"Invoice number {invoice_no} is already in use.", "InvoiceNo")
+        for field in ("ExternalImportReference", "InvoiceNo"):
+            value = payload.get(field)
+            used = [v for v in self.vouchers.values() if value and v.get(field) == value]
+            if used:
+                _duplicate(self.duplicates, str(value), field, f"voucher {used[0]['VoucherNo']}")
         if dt.date.fromisoformat(payload["VoucherDate"]) <= self.lock_date:
             raise _refused(
                 f"VoucherDate {payload['VoucherDate']} is on or before the lock date "
@@ -254,13 +266,11 @@ class Books:
 
     def create_sales_order(self, payload: Row) -> Row:
         reference = payload.get("ExternalImportReference")
-        if reference and any(
-            o.get("ExternalImportReference") == reference for o in self.sales_orders.values()
-        ):
-            raise _refused(
-                f"A sales order with ExternalImportReference '{reference}' already exists.",
-                "ExternalImportReference",
-            )
+        used = [o for o in self.sales_orders.values()
+                if reference and o.get("ExternalImportReference") == reference]  # fmt: skip
+        if used:
+            _duplicate(self.duplicates, reference, "ExternalImportReference",
+                       f"sales order {used[0]['SalesOrderNo']}")  # fmt: skip
         order = {**payload, "Id": str(uuid.uuid4()), "SalesOrderNo": next(self._order_numbers)}
         order.setdefault("SalesOrderStatus", "Draft")
         order["LineCount"] = len(payload.get("SalesOrderLines") or [])
@@ -270,7 +280,13 @@ class Books:
     def ledger_dump(self) -> Row:
         """What was posted, for comparison with Ledgerbridge's database (control API only)."""
         voucher_fields = ("Id", "InvoiceNo", "ExternalImportReference", "VoucherNo")
+        stored = Counter(
+            [v.get("ExternalImportReference") for v in self.vouchers.values()]
+            + [o.get("ExternalImportReference") for o in self.sales_orders.values()]
+        )
         return {
+            # References stored more than once: a document that arrived twice.
+            "doubled": sorted(r for r, count in stored.items() if r and count > 1),
             "vouchers": [
                 {k: v.get(k) for k in voucher_fields} for v in self.vouchers.values()
             ],

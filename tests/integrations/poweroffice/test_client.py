@@ -244,27 +244,66 @@ class TestRetries:
         assert caught.value.retry_after == 120.0
         assert len(sent_requests(http, "GET", "/LockDateSettings")) == 1
 
-    def test_post_with_an_external_import_reference_is_repeated_after_a_timeout(
-        self, client, http, token
-    ):
-        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", body=requests.ConnectionError())
-        http.add(
-            "POST",
-            f"{API}/Vouchers/OutgoingInvoiceJournals",
-            status=201,
-            json=captured("outgoing_invoice_posted.json"),
-        )
-        payload = {
-            "VoucherDate": "2025-01-31",
-            "CurrencyAmount": 1250.0,
-            "InvoiceNo": "10023",
-            "ExternalImportReference": "lb-1-inv-10023",
-        }
-        voucher = client.post_outgoing_invoice(payload)
-        assert voucher.voucher_id == VOUCHER_ID and voucher.voucher_no == 40001
-        assert len(sent_requests(http, "POST", "/Vouchers/OutgoingInvoiceJournals")) == 2
+    VOUCHER_PAYLOAD = {  # noqa: RUF012 - read only
+        "VoucherDate": "2025-01-31",
+        "CurrencyAmount": 1250.0,
+        "InvoiceNo": "10023",
+        "ExternalImportReference": "LB-TESTCODE-INV-10023",
+    }
 
-    def test_post_without_a_reference_and_patch_are_never_repeated(self, client, http, token):
+    @pytest.mark.parametrize(
+        "lost", [requests.ConnectionError("Connection aborted"), requests.ReadTimeout("slow")]
+    )
+    def test_a_lost_answer_to_a_voucher_post_is_an_unknown_outcome_never_repeated(
+        self, client, http, token, lost
+    ):
+        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", body=lost)
+        with pytest.raises(errors.OutcomeUnknown, match="the request was sent"):
+            client.post_outgoing_invoice(self.VOUCHER_PAYLOAD)
+        assert len(sent_requests(http, "POST", "/Vouchers/OutgoingInvoiceJournals")) == 1
+
+    def test_a_post_that_could_not_connect_says_nothing_was_sent(self, client, http, token):
+        http.add("POST", f"{API}/Customers", body=requests.ConnectTimeout("no route"))
+        with pytest.raises(errors.Unavailable, match="nothing was sent") as caught:
+            client.create_customer(CUSTOMER)
+        assert not isinstance(caught.value, errors.OutcomeUnknown)
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            {"status": 201, "body": b""},
+            {"status": 200, "json": {"VoucherNo": 40001}},
+            {"status": 201, "body": b"OK", "content_type": "text/plain"},
+            {"status": 503, "json": {"title": "Service Unavailable"}},
+        ],
+        ids=["empty", "no-id", "not-json", "5xx"],
+    )
+    def test_an_answer_without_a_usable_body_leaves_the_outcome_unknown(
+        self, client, http, token, answer
+    ):
+        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", **answer)
+        with pytest.raises(errors.OutcomeUnknown):
+            client.post_outgoing_invoice(self.VOUCHER_PAYLOAD)
+        assert len(sent_requests(http, "POST", "/Vouchers/OutgoingInvoiceJournals")) == 1
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "problem_details_400_duplicate_reference.json",
+            "problem_details_400_duplicate_plain.json",
+            "problem_details_400_no_fields.json",
+        ],
+    )
+    def test_a_refused_post_is_a_plain_refusal_whatever_its_words(self, client, http, token, body):
+        """The client never interprets a refusal's wording (the exporter looks the voucher up
+        after any refusal)."""
+        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", status=400,
+                 json=captured(body))  # fmt: skip
+        with pytest.raises(errors.ValidationRejected) as caught:
+            client.post_outgoing_invoice(self.VOUCHER_PAYLOAD)
+        assert not isinstance(caught.value, errors.Conflict)
+
+    def test_post_and_patch_are_never_repeated(self, client, http, token):
         http.add("POST", f"{API}/Customers", status=503)
         http.add("PATCH", f"{API}/Customers/7001", status=503)
         with pytest.raises(errors.Unavailable):

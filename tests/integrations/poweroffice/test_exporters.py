@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounting.services import invoice_credit, invoice_finalize, record_save
 from integrations import registry
 from integrations.engine import transfer_process
-from integrations.models import ExternalLink, Transfer, TransferKind, TransferStatus
+from integrations.links import link_for_object
+from integrations.models import (
+    DocumentSend,
+    ExternalLink,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
 from integrations.outbox import transfer_enqueue
 from integrations.poweroffice.connector import PowerOfficeConnector
 from integrations.poweroffice.models import PowerOfficeSettings, VoucherRoute
@@ -252,19 +259,28 @@ class TestInvoiceExport:
         assert "2026-03-31" in transfer.last_error
         assert [c.request.method for c in http.calls] == ["POST", "GET"]  # token, lock date
 
-    def test_conflict_on_our_reference_binds_the_earlier_voucher_as_success(
-        self, connection, http, run
+    @pytest.mark.parametrize(
+        "refusal",
+        [
+            "problem_details_400_duplicate_reference.json",
+            "problem_details_400_duplicate_plain.json",
+            "problem_details_400_no_fields.json",
+        ],
+    )
+    def test_a_refused_post_is_looked_up_and_the_voucher_found_there_is_bound(
+        self, connection, http, run, refusal
     ):
+        """Whatever the refusal says (or whether it names a field at all), the voucher is looked
+        up by its reference before the transfer fails; found, it is bound as a success."""
         invoice = finalized(connection)
         mock_token(http)
         mock_reference_data(http)
         mock_new_customer(http)
-        duplicate = captured("problem_details_400_duplicate_reference.json")
-        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", status=400, json=duplicate)
-        reference = f"LB-{connection.client.organization_number}-INV-{invoice.number}"
+        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", status=400,
+                 json=captured(refusal))  # fmt: skip
         http.add("GET", f"{API}/Customerledger/Statement", json=[{
             "VoucherId": VOUCHER_ID, "VoucherNo": 40001, "InvoiceNo": str(invoice.number),
-            "ExternalImportReference": reference,
+            "ExternalImportReference": invoice.transfer_reference,
         }])  # fmt: skip
         http.add("PUT", f"{API}/VoucherDocumentation", status=204)
 
@@ -273,7 +289,26 @@ class TestInvoiceExport:
         assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
         assert transfer.external_id == VOUCHER_ID
         steps = [(s["step"], s["action"]) for s in transfer.attempt_set.get().steps]
-        assert ("voucher", "recovered") in steps
+        assert ("look-up", "found") in steps
+        assert ("invoice", "recovered") in steps
+
+    def test_a_refused_post_not_found_by_the_look_up_fails_with_the_refusal(
+        self, connection, http, run
+    ):
+        invoice = finalized(connection)
+        mock_token(http)
+        mock_reference_data(http)
+        mock_new_customer(http)
+        http.add("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", status=400,
+                 json=captured("problem_details_400_no_fields.json"))  # fmt: skip
+        http.add("GET", f"{API}/Customerledger/Statement", status=204)
+
+        transfer = run(invoice, TransferKind.INVOICE, connection)
+
+        assert transfer.status == TransferStatus.FAILED
+        assert "could not be processed" in transfer.last_error
+        assert link_for_object(connection=connection, obj=invoice) is None
+        assert not DocumentSend.objects.exists()  # the next try sends without a look-up
 
     def test_pdf_failure_then_retry_uploads_without_posting_a_second_voucher(
         self, connection, http, run
@@ -283,7 +318,9 @@ class TestInvoiceExport:
 
         transfer = run(invoice, TransferKind.INVOICE, connection)
         assert transfer.status == TransferStatus.PENDING
-        assert not ExternalLink.objects.filter(object_id=invoice.pk, external_id=VOUCHER_ID)
+        # The voucher is there: bound at once, with the upload still to do.
+        assert ExternalLink.objects.filter(object_id=invoice.pk, external_id=VOUCHER_ID).exists()
+        assert DocumentSend.objects.get().external_id == VOUCHER_ID
 
         http.replace("PUT", f"{API}/VoucherDocumentation", status=204)
         transfer = retry(transfer)
@@ -292,7 +329,8 @@ class TestInvoiceExport:
         assert len(sent_requests(http, "POST", "/Vouchers/OutgoingInvoiceJournals")) == 1
         assert transfer.external_id == VOUCHER_ID
         last = transfer.attempt_set.order_by("-number").first()
-        assert ("voucher", "found") in [(s["step"], s["action"]) for s in last.steps]
+        assert ("invoice", "completed") in [(s["step"], s["action"]) for s in last.steps]
+        assert not DocumentSend.objects.exists()
 
     def test_manual_journal_route_posts_a_balanced_journal(self, connection, http, run):
         PowerOfficeSettings.objects.create(

@@ -159,8 +159,8 @@ class TestOutgoingInvoice:
             "POST", "/Vouchers/OutgoingInvoiceJournals",
             mapping.outgoing_invoice_payload(invoice, lines_of(invoice), REFS),
         )  # fmt: skip
-        org = invoice.client.organization_number
-        assert body["ExternalImportReference"] == f"LB-{org}-INV-{invoice.number}"
+        code = invoice.client.reference_code
+        assert body["ExternalImportReference"] == f"LB-{code}-INV-{invoice.number}"
         assert (
             body["InvoiceNo"] == str(invoice.number) and body["ImportedVoucherNo"] == invoice.number
         )
@@ -176,9 +176,15 @@ class TestOutgoingInvoice:
         assert (first["AccountId"], first["VatId"], first["Quantity"]) == (1011, 3, 3.0)
         assert first["CurrencyAmount"] == 675.0 and second["CurrencyAmount"] == 125.0
 
-    def test_same_invoice_gives_the_same_reference(self):
+    def test_the_reference_survives_a_corrected_organization_number(self):
         invoice = finalized_invoice()
-        assert mapping.voucher_reference(invoice) == mapping.voucher_reference(invoice)
+        before = mapping.voucher_reference(invoice)
+        client = invoice.client
+        client.organization_number = "987654321"
+        client.save()
+        invoice.refresh_from_db()
+        assert mapping.voucher_reference(invoice) == before
+        assert "987654321" not in before and len(before) <= 50
 
     def test_account_unknown_in_poweroffice_names_invoice_line_and_account(self):
         invoice = finalized_invoice()

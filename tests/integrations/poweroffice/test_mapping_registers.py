@@ -133,9 +133,11 @@ class TestCustomerDelivery:
 def test_sales_order_draft_payload_matches_the_contract():
     order = SalesOrderFactory(lines=1, currency_code="EUR")
     order.invoice_number = 70010
+    order.transfer_reference = "LB-TESTCODE-SO-5000"
     body = valid("POST", "/SalesOrders/Complete", sales_order_payload(order, customer_id=5))
     assert (body["SalesOrderStatus"], body["CurrencyCode"]) == ("Draft", "EUR")
     assert body["PurchaseOrderReference"] == "Spring delivery"
+    assert body["ExternalImportReference"] == "LB-TESTCODE-SO-5000"
     assert [line["LineType"] for line in body["SalesOrderLines"]] == ["Text", "Normal"]
     assert body["SalesOrderLines"][1]["ProductCode"] == order.lines.get().product.code
 

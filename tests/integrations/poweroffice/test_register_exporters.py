@@ -277,16 +277,16 @@ class TestSalesOrders:
         assert (line["Quantity"], line["Allowance"], line["ProductUnitPrice"]) == (2.0, 10.0, 150.0)
         assert body["ExternalImportReference"].endswith(f"-SO-{order.number}")
 
-    def test_conflict_on_the_reference_binds_the_earlier_order(
+    def test_a_refused_order_found_by_its_reference_is_bound(
         self, connection, http, run, django_capture_on_commit_callbacks
     ):
         order = self.make_order(connection, django_capture_on_commit_callbacks)
         series(http, "Customer")
         mock_new_customer(http)
-        problem = {"title": "Validation failed", "status": 400,
-                   "errors": {"ExternalImportReference": ["already exists"]}}  # fmt: skip
+        problem = {"title": "Bad Request", "status": 400, "detail": "Duplicate value."}
         http.add("POST", f"{API}/SalesOrders/Complete", json=problem, status=400)
-        reference = f"LB-{connection.client.organization_number}-SO-{order.number}"
+        order.refresh_from_db()
+        reference = order.transfer_reference
         http.add("GET", f"{API}/SalesOrders",
                  json=[{"Id": 992, "ExternalImportReference": reference}])  # fmt: skip
 
