@@ -23,12 +23,13 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounting.models import Customer
 from accounting.money import ZERO, round_money, split_vat
 from integrations.base import DocumentExporter, ImportReport, TransferContext
 from integrations.documents import document_reference_of
-from integrations.errors import AuthError, DataError, NotFound, PermanentError
+from integrations.errors import AuthError, DataError, NotFound, OutcomeUnknown, PermanentError
 from integrations.models import ExternalLink, Operation, TransferKind
 from pos.batch import pos_batch_finish
 from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
@@ -280,9 +281,20 @@ class PosBatchExporter:
         report = ImportReport(fetched=len(sales))
         self.context.progress(done=0, total=len(sales), sent=0, failed=0)
         exporter = self._sale_exporter(batch)
+        unknown: list[OutcomeUnknown] = []
         for done, sale in enumerate(sales, 1):
-            self._send_one(exporter, sale, report)
+            try:
+                self._send_one(exporter, sale, report)
+            except OutcomeUnknown as err:  # look it up on the next attempt; the rest goes on
+                unknown.append(err)
             self.context.progress(done=done, sent=report.created, failed=report.failed)
+        if unknown:
+            raise OutcomeUnknown(
+                _("%(count)d of %(total)d sales were sent without a usable answer (%(first)s); "
+                  "each is looked up before it is sent again.")
+                % {"count": len(unknown), "total": len(sales), "first": unknown[0].message},
+                system=unknown[0].system, operation=unknown[0].operation,
+            )  # fmt: skip
         pos_batch_finish(batch=batch)
         return report
 

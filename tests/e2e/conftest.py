@@ -62,6 +62,20 @@ def po_sandbox(settings):
         yield RunningSandbox(server)
 
 
+# What PowerOffice Go's public documentation leaves open, as the sandbox can answer it (see
+# integrations/poweroffice/sandbox): tests of a lost or odd answer run under every behaviour.
+DUPLICATE_BEHAVIOURS = ("refuse_field", "refuse_plain", "accept")
+ODD_WRITE_ANSWERS = ("empty", "no_id", "not_json")
+
+
+@pytest.fixture(params=DUPLICATE_BEHAVIOURS)
+def po_duplicates(request, po_sandbox) -> str:
+    """The sandbox refuses a repeated reference with a field error, refuses it in other words,
+    or accepts it and stores a second voucher: each test using this runs under all three."""
+    po_sandbox.control("config", {"duplicates": request.param})
+    return request.param
+
+
 @pytest.fixture
 def azets_sandbox(settings):
     """The Azets sandbox on a free loopback port; sandbox-mode Azets connections use it."""

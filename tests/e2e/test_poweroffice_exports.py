@@ -106,25 +106,6 @@ def test_finalized_invoice_arrives_once_with_customer_project_and_pdf(connection
     assert steps["voucher"]["external_id"] == voucher["Id"]
 
 
-def test_dropped_answer_after_the_voucher_was_stored_binds_it_without_a_second_voucher(
-    connection, po_sandbox
-):
-    po_sandbox.control("faults", {"drop_rate": 1.0, "paths": ["/Vouchers/"]})
-    invoice = make_invoice(connection)
-
-    invoice_finalize(invoice=invoice, by=None)
-    po_sandbox.control("faults", {"drop_rate": 0.0, "paths": []})
-    process_until_done()
-
-    state = books(po_sandbox)
-    transfer = transfer_of(invoice)
-    assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
-    assert len(state.vouchers) == 1
-    assert transfer.external_id == next(iter(state.vouchers))
-    assert ("voucher", "recovered") in steps_of(transfer)
-    assert len(state.documents) == 1
-
-
 def test_storms_of_429_and_500_are_waited_out_and_everything_arrives_once(connection, po_sandbox):
     invoices = [
         make_invoice(connection, customer=CustomerFactory(client=connection.client))

@@ -78,14 +78,26 @@ class TestHappyPath:
         )
         assert found.voucher_id == voucher.voucher_id
 
-    def test_duplicate_reference_is_a_conflict_and_nothing_is_stored_twice(
-        self, po_client, po_sandbox
+    @pytest.mark.parametrize(
+        ("behaviour", "vouchers", "field_errors"),
+        [("refuse_field", 1, True), ("refuse_plain", 1, False), ("accept", 2, False)],
+    )
+    def test_a_repeated_reference_is_answered_as_the_duplicates_switch_says(
+        self, po_client, po_sandbox, behaviour, vouchers, field_errors
     ):
+        po_sandbox.control("config", {"duplicates": behaviour})
         customer = po_client.create_customer({"Name": "Fjord AS"})
-        po_client.post_outgoing_invoice(invoice_payload(po_client, customer))
-        with pytest.raises(errors.Conflict, match="already exists"):
-            po_client.post_outgoing_invoice(invoice_payload(po_client, customer, number="10024"))
-        assert len(po_sandbox.books().vouchers) == 1
+        payload = invoice_payload(po_client, customer)
+        po_client.post_outgoing_invoice(payload)
+        if behaviour == "accept":
+            po_client.post_outgoing_invoice(payload)
+        else:
+            with pytest.raises(errors.ValidationRejected) as caught:
+                po_client.post_outgoing_invoice(payload)
+            assert bool(caught.value.field_errors) is field_errors
+        assert len(po_sandbox.books().vouchers) == vouchers
+        doubled = po_sandbox.control("books", method="GET")["doubled"]
+        assert doubled == ([payload["ExternalImportReference"]] if vouchers == 2 else [])
 
     def test_patch_outside_the_contract_is_refused_by_the_sandbox(self, po_client):
         customer = po_client.create_customer({"Name": "Fjord AS"})
@@ -100,14 +112,13 @@ class TestStorms:
         assert set(results) == {dt.date(2024, 12, 31)}
         assert po_sandbox.requests("/v2/LockDateSettings", status=429)
 
-    def test_429_on_a_plain_post_goes_to_the_engine(self, po_sandbox, po_client):
+    def test_429_on_a_post_is_waited_out_and_stores_each_record_once(self, po_sandbox, po_client):
+        """The gateway's 429 comes before anything is processed: even a POST is repeated."""
         po_sandbox.control("config", {"rate_limit": 1})
-        with pytest.raises(errors.RateLimited) as caught:
-            for n in range(3):
-                po_client.create_department({"Name": f"Dept {n}", "Code": f"D{n}"})
-        assert caught.value.retry_after >= 1
-        stored = len(po_sandbox.books().register("Departments").rows)
-        assert stored == len(po_sandbox.requests("/v2/Departments", status=201))
+        for n in range(3):
+            po_client.create_department({"Name": f"Dept {n}", "Code": f"D{n}"})
+        assert po_sandbox.requests("/v2/Departments", status=429)
+        assert len(po_sandbox.books().register("Departments").rows) == 3
 
     def test_500_storm_reads_retry_and_plain_writes_fail_cleanly(self, po_sandbox, po_client):
         po_sandbox.control("faults", {"error_rate": 0.4, "seed": 11})
@@ -125,14 +136,15 @@ class TestStorms:
 
 
 class TestDroppedResponses:
-    def test_voucher_retry_after_a_dropped_answer_ends_in_conflict_and_lookup(
+    def test_a_dropped_voucher_answer_is_an_unknown_outcome_and_the_look_up_finds_it(
         self, po_sandbox, po_client
     ):
         customer = po_client.create_customer({"Name": "Fjord AS"})
         payload = invoice_payload(po_client, customer)
         po_sandbox.control("faults", {"drop_rate": 1.0})
-        with pytest.raises(errors.Conflict):
+        with pytest.raises(errors.OutcomeUnknown, match="the request was sent"):
             po_client.post_outgoing_invoice(payload)
+        assert len(po_sandbox.requests("/Vouchers/")) == 1  # not repeated by the client
         po_sandbox.control("faults", {"drop_rate": 0.0})
         found = po_client.find_voucher_by_reference(
             external_import_reference=payload["ExternalImportReference"],

@@ -50,7 +50,8 @@ def test_linked_customer_needs_no_lookup_and_the_order_is_posted_as_mapped(
     batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
     body = sent_json(http, "POST", "/SalesOrders/Complete")
     assert body["CustomerId"] == 4242
-    assert body["ExternalImportReference"] == f"LB-POS-{connection.client_id}-777"
+    code = connection.client.reference_code
+    assert body["ExternalImportReference"] == f"LB-{code}-POS-777"
     assert body["SalesOrderLines"][0] == {
         "ProductId": pos_settings.product_id_vat_25, "Description": "POS 777: 25 % VAT",
         "Quantity": 1, "ProductUnitPrice": 250.0, "LineType": "Normal", "SortOrder": 1}
@@ -67,6 +68,7 @@ def test_a_rejected_order_fails_that_sale_with_the_api_message(connection, token
     http.add("POST", f"{BASE}/v2/SalesOrders/Complete", status=404,
              json={"title": "Object(s) not found", "status": 404,
                    "detail": "SalesOrderLines[0].ProductId 30 not found."})
+    http.add("GET", f"{BASE}/v2/SalesOrders", status=204)  # the look-up after any refusal
     batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
     sale.refresh_from_db()
     assert (batch.status, sale.status) == ("failed", "failed")

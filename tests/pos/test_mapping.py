@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounting.references import DocumentKind, document_reference
 from integrations.errors import DataError
 from integrations.poweroffice import contract
 from integrations.poweroffice.pos import pos_sale_payload, pos_sale_reference
@@ -36,7 +37,12 @@ def settings_():
 
 
 def sale_for(settings, **kwargs):
-    return PosSaleFactory(client=settings.client, **kwargs)
+    """A sale as the nightly batch sends it: with the reference it gets when first batched."""
+    sale = PosSaleFactory(client=settings.client, **kwargs)
+    sale.transfer_reference = document_reference(
+        client=settings.client, kind=DocumentKind.POS_SALE, number=sale.number
+    )
+    return sale
 
 
 @pytest.mark.parametrize(("rate", "product_id"), [(0, 33), (12, 32), (15, 31), (25, 30)])
@@ -123,7 +129,8 @@ def test_header_carries_customer_date_reference_and_draft_status(settings_):
     assert payload["SalesOrderDate"] == "2025-03-14"
     assert payload["SalesOrderStatus"] == "Draft"
     assert payload["ImportedOrderNo"] == 123456
-    assert payload["ExternalImportReference"] == f"LB-POS-{settings_.client_id}-123456"
+    code = settings_.client.reference_code
+    assert payload["ExternalImportReference"] == f"LB-{code}-POS-123456"
     assert pos_sale_reference(sale) == payload["ExternalImportReference"]
 
 
