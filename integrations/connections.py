@@ -8,10 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import notify
 from .base import ConnectionTestResult
 from .errors import ConnectionMisconfigured, IntegrationError
 from .http import redact
 from .models import Connection, Transfer, TransferStatus
+from .outbox import transfer_schedule
 from .registry import get_connector
 
 logger = logging.getLogger(__name__)
@@ -33,8 +35,6 @@ def connection_secrets_update(*, connection: Connection, values: dict[str, str])
 @transaction.atomic
 def connection_mark_broken(*, connection: Connection, reason: str) -> Connection:
     """The system rejected the credentials: stop sending until the connection is fixed."""
-    from . import notify
-
     first_time = not Connection.objects.filter(
         pk=connection.pk, broken_since__isnull=False
     ).exists()
@@ -50,8 +50,6 @@ def connection_mark_broken(*, connection: Connection, reason: str) -> Connection
 @transaction.atomic
 def connection_mark_fixed(*, connection: Connection) -> int:
     """Clear the broken flag and release the transfers that waited. Returns how many."""
-    from .outbox import transfer_schedule
-
     connection.broken_since = None
     connection.broken_reason = ""
     connection.save(update_fields=["broken_since", "broken_reason", "updated_at"])

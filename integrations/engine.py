@@ -39,6 +39,7 @@ from .errors import (
 )
 from .http import excerpt, redact
 from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
+from .outbox import transfer_schedule
 from .registry import get_connector
 from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
 
@@ -320,8 +321,6 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
 def transfers_sweep(*, limit: int = 500) -> dict[str, int]:
     """Every minute: reap dead runs, hand due pending transfers to the queue, send collected
     failure e-mails. Transfers already handed over recently are left to their task."""
-    from .outbox import transfer_schedule
-
     now = timezone.now()
     reaped = transfers_reap_stale(now=now)
     due = list(transfers_due(now=now).values_list("pk", flat=True)[:limit])
@@ -405,6 +404,4 @@ def transfers_requeue_failed(*, client=None, kind: str | None = None, by=None) -
 
 
 def _schedule_on_commit(transfer_id: int) -> None:
-    from .outbox import transfer_schedule
-
     transaction.on_commit(lambda: transfer_schedule(transfer_id))

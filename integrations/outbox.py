@@ -9,6 +9,10 @@ Besides enqueueing, the few things a domain app may ask of integrations without 
 internals: `connection_for()` (which connection serves a client), `transfers_pending()` and
 `transfers_run_now()` (a command that runs its transfers in-process, not via the queue), and
 `connector_pos_settings_test()` (the connector's check of POS settings, through the registry).
+
+Dependencies go one way: the domain calls the outbox, the outbox records (and hands work to
+the queue), the engine runs. The outbox imports neither the engine nor the connection
+services; they import it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .base import ConnectionTestResult
 from .errors import ConnectionMisconfigured
@@ -163,12 +168,12 @@ def transfers_pending(*, obj: models.Model, kind: str) -> list[Transfer]:
 
 
 def transfers_run_now(*, transfers: list[Transfer]) -> None:
-    """Process the transfers in this process, as the task queue would (management commands).
-    The engine claims each one first, so a worker that got there before is not doubled."""
-    from .engine import transfer_process
-
+    """Process the transfers in this process, as the task queue would (management commands):
+    the queue's own entry point, named by the same string, so the outbox never imports the
+    engine. The engine claims each one first, so a worker that got there before is not doubled."""
+    process = import_string(PROCESS_TASK)
     for transfer in transfers:
-        transfer_process(transfer.pk)
+        process(transfer.pk)
 
 
 def connector_pos_settings_test(*, system: str, pos_settings) -> ConnectionTestResult:
