@@ -26,7 +26,14 @@ from .documents import (
     document_send_posted,
     export_lease,
 )
-from .errors import AuthError, ConnectionMisconfigured, DataError, PermanentError
+from .errors import (
+    AuthError,
+    ConnectionMisconfigured,
+    DataError,
+    OutcomeUnknown,
+    PermanentError,
+    TransientError,
+)
 from .links import external_link_bind, link_for_external_id, link_for_object, payload_hash
 from .models import Connection, Operation, Transfer
 
@@ -369,6 +376,14 @@ class DocumentExporter(BaseExporter):
                     document_send_forget(send=send)
                     raise
                 action = "recovered"
+            except (TransientError, DataError, ConnectionMisconfigured):
+                raise  # transient: the send stays recorded and is looked up next time
+            except Exception as err:  # an answer we cannot read: it was probably stored
+                raise OutcomeUnknown(
+                    _("The answer to sending %(record)s could not be read (%(error)s); whether "
+                      "it was stored will be checked before it is sent again.")
+                    % {"record": obj, "error": f"{type(err).__name__}: {err}"},
+                ) from err
         self.bind(obj, external_id, payload_hash(payload))
         document_send_posted(send=send, external_id=external_id)
         self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)

@@ -310,6 +310,33 @@ class TestInvoiceExport:
         assert link_for_object(connection=connection, obj=invoice) is None
         assert not DocumentSend.objects.exists()  # the next try sends without a look-up
 
+    def test_an_answer_that_cannot_be_read_is_an_unknown_outcome_looked_up_next_time(
+        self, connection, http, run, monkeypatch
+    ):
+        invoice = finalized(connection)
+        mock_invoice_happy_path(http)
+        from integrations.poweroffice import resources
+
+        def unreadable(data):
+            raise KeyError("VoucherId")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(resources, "parse_posted_voucher", unreadable)
+            transfer = run(invoice, TransferKind.INVOICE, connection)
+
+        assert transfer.status == TransferStatus.PENDING
+        assert "could not be read" in transfer.last_error
+        assert DocumentSend.objects.get().external_id == ""  # outcome unknown
+        http.add("GET", f"{API}/Customerledger/Statement", json=[{
+            "VoucherId": VOUCHER_ID, "VoucherNo": 40001, "InvoiceNo": str(invoice.number),
+            "ExternalImportReference": invoice.transfer_reference,
+        }])  # fmt: skip
+        transfer = retry(transfer)
+
+        assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
+        assert transfer.external_id == VOUCHER_ID
+        assert len(sent_requests(http, "POST", "/Vouchers/OutgoingInvoiceJournals")) == 1
+
     def test_pdf_failure_then_retry_uploads_without_posting_a_second_voucher(
         self, connection, http, run
     ):
