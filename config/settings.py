@@ -63,7 +63,7 @@ if _proxy_header:
 # Applications
 # ---------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.BackOfficeAdminConfig",  # django.contrib.admin with client-scoped lookups
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -13,6 +13,7 @@ from accounting.services import (
     invoice_line_save,
     invoice_save,
 )
+from config.admin import ClientScopedAutocompleteMixin
 
 from .base import ClientFromParentFormSet, LockedInlineMixin, LockedRecordMixin, run_for_each
 
@@ -21,7 +22,7 @@ def is_finalized(invoice) -> bool:
     return invoice.is_finalized
 
 
-class InvoiceLineInline(LockedInlineMixin, admin.TabularInline):
+class InvoiceLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.TabularInline):
     is_locked = staticmethod(is_finalized)
     model = models.InvoiceLine
     formset = ClientFromParentFormSet
@@ -50,7 +51,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(LockedRecordMixin, admin.ModelAdmin):
+class InvoiceAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, admin.ModelAdmin):
     is_locked = staticmethod(is_finalized)
     list_display = (
         "__str__", "customer", "invoice_date", "due_date", "state", "total_incl_vat",
