@@ -270,6 +270,9 @@ INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=9
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)
 # Operators: mount the local sandboxes in this site (development and demo only).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Developers: where the local sandboxes keep their books across restarts (sandbox-<system>.json).
+# Empty: beside the SQLite database (the project directory with PostgreSQL).
+SANDBOX_STATE_DIR = env.str("SANDBOX_STATE_DIR", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Inbound API (/api/v1/)
