@@ -6,6 +6,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounting import models
+from accounting.money import money_display
 from accounting.services import (
     invoice_credit,
     invoice_finalize,
@@ -75,15 +76,18 @@ class InvoiceAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, admin.Model
 
     @admin.display(description=_("total incl. VAT"), ordering="total")
     def total_incl_vat(self, obj):
-        return obj.total
+        return money_display(obj.total)
 
     @admin.display(description=_("totals"))
     def totals_display(self, obj):
         totals = obj.totals
-        return _("%(excl)s excl. VAT + %(vat)s VAT = %(incl)s") % {
-            "excl": totals.amount_excl_vat,
-            "vat": totals.vat_amount,
-            "incl": totals.amount_incl_vat,
+        # A credit note's VAT is negative: subtract its size rather than show "+ -".
+        text = (_("%(excl)s excl. VAT + %(vat)s VAT = %(incl)s") if totals.vat_amount >= 0
+                else _("%(excl)s excl. VAT − %(vat)s VAT = %(incl)s"))
+        return text % {
+            "excl": money_display(totals.amount_excl_vat),
+            "vat": money_display(abs(totals.vat_amount)),
+            "incl": money_display(totals.amount_incl_vat),
         }
 
     def save_model(self, request, obj, form, change):
