@@ -42,8 +42,8 @@ def test_add_without_a_connection_is_a_form_error_not_a_server_error(admin_clien
 
 def test_add_offers_only_azets_connections_without_settings(admin_client):
     free = AzetsConnectionFactory(client__name="Free AS")
-    taken = AzetsSettingsFactory(connection__client__name="Taken AS").connection
-    other = ConnectionFactory(client__name="PowerOffice Only AS")
+    AzetsSettingsFactory(connection__client__name="Taken AS")
+    ConnectionFactory(client__name="PowerOffice Only AS")
 
     html = admin_client.get(reverse(ADD_URL)).content.decode()
     offered = html.split('name="connection"')[1].split("</select>")[0]
