@@ -35,4 +35,4 @@ messages: install
 	$(PY) manage.py makemessages -l nb -l en --ignore=.venv --ignore=tests
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 sandbox-*.json media staticfiles

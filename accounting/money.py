@@ -26,6 +26,19 @@ def round_money(value: Decimal | int | str) -> Decimal:
     return to_decimal(value).quantize(_ORE, rounding=ROUND_HALF_UP)
 
 
+def money_display(value: Decimal | int | str | None) -> str:
+    """An amount as users read it, in lists, details, e-mails and PDFs alike: rounded to øre,
+    always two decimals, the active language's decimal and thousands separators, the sign once
+    ("-15 533,85" in bokmål, "-15,533.85" in English); "—" for no amount."""
+    from django.utils import formats
+
+    if value is None or value == "":
+        return "—"
+    amount = round_money(value)
+    amount = amount.copy_abs() if amount == 0 else amount  # never "-0.00"
+    return formats.number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
 def line_amount(
     *, quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = ZERO
 ) -> Decimal:

@@ -31,6 +31,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "accounting.change_client",
         "accounting.view_payment",
         "integrations.view_*",
+        # They set integrations up and fix what fails, so they re-queue and re-transfer too
+        # (the failure page tells them to; the seeds give these tools to whoever sets it up).
+        "integrations.retransfer_transfer",
         "integrations.add_connection",
         "integrations.change_connection",
         "poweroffice.*",

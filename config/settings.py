@@ -63,7 +63,7 @@ if _proxy_header:
 # Applications
 # ---------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.BackOfficeAdminConfig",  # django.contrib.admin with client-scoped lookups
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -272,6 +272,9 @@ INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=300)
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)
 # Operators: mount the local sandboxes in this site (development and demo only).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Developers: where the local sandboxes keep their books across restarts (sandbox-<system>.json).
+# Empty: beside the SQLite database (the project directory with PostgreSQL).
+SANDBOX_STATE_DIR = env.str("SANDBOX_STATE_DIR", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Inbound API (/api/v1/)

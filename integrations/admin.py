@@ -59,9 +59,13 @@ class ConnectionAdmin(admin.ModelAdmin):
     change_form_template = "admin/integrations/connection/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
-        secrets = [*self._secret_names(obj), "secrets_state"]
+        # Inputs that only exist on the form (new secrets, the production confirmation) would
+        # read "None" on a view-only page: readers see the stored state only.
+        editable = self.has_change_permission(request, obj) if obj else True
+        secrets = [*(self._secret_names(obj) if editable else []), "secrets_state"]
+        confirm = [CONFIRM_FIELD] if editable else []
         return [
-            (None, {"fields": ["client", "system", "mode", CONFIRM_FIELD, "enabled",
+            (None, {"fields": ["client", "system", "mode", *confirm, "enabled",
                                "enabled_since"]}),
             (_("Credentials"), {"fields": secrets}),
             (_("Failure e-mails"), {"fields": ["error_recipients", "notify_users"]}),

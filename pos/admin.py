@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounting.admin.base import GuardedImportExportAdmin, LockedInlineMixin, LockedRecordMixin
+from config.admin import ClientScopedAutocompleteMixin
 from integrations.outbox import connector_pos_settings_test
 
 from .models import PosBatch, PosSale, PosSaleLine, PosSettings
@@ -151,7 +152,7 @@ def is_sent(sale: PosSale) -> bool:
     return sale.status == PosSale.Status.SENT
 
 
-class PosSaleLineInline(LockedInlineMixin, admin.TabularInline):
+class PosSaleLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.TabularInline):
     is_locked = staticmethod(is_sent)
     model = PosSaleLine
     extra = 0
@@ -159,7 +160,7 @@ class PosSaleLineInline(LockedInlineMixin, admin.TabularInline):
 
 
 @admin.register(PosSale)
-class PosSaleAdmin(LockedRecordMixin, GuardedImportExportAdmin):
+class PosSaleAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, GuardedImportExportAdmin):
     is_locked = staticmethod(is_sent)
     resource_classes = [PosSaleResource]
     list_display = [

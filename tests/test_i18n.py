@@ -49,6 +49,8 @@ def po_entries(path: Path) -> list[dict]:
         for line in block.splitlines():
             if line.startswith("#,"):
                 entry["flags"] += line
+            elif line.startswith("msgctxt "):
+                entry["msgctxt"] = ast.literal_eval(line.split(" ", 1)[1])
             elif match := re.match(r'^(msgid_plural|msgid|msgstr(?:\[\d\])?) (".*")$', line):
                 parts = [ast.literal_eval(match.group(2))]
                 if match.group(1).startswith("msgstr"):
@@ -75,6 +77,10 @@ class TestAdminLanguage:
         for text in ("Regnskap", "Kunder", "Fakturaer", "Integrasjoner", "Overføringer"):
             assert text in html
         assert "Customers" not in html
+
+    def test_admin_links_keep_django_s_endre(self, catalogues, admin_client):
+        html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+        assert ">Endre<" in html and ">Bytt<" not in html
 
     def test_admin_index_is_english_for_an_english_browser(self, catalogues, admin_client):
         html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
@@ -158,6 +164,26 @@ class TestNorwegianCatalogue:
         fuzzy = [e["msgid"] for e in entries if "fuzzy" in e["flags"]]
         assert untranslated == []
         assert fuzzy == []
+
+    def test_django_s_own_strings_keep_django_s_translation(self):
+        """The project's catalogue comes first: a msgid Django translates too would replace
+        Django's words everywhere (every admin link said "Bytt" instead of "Endre")."""
+        import gettext
+
+        import django
+
+        django_nb = {}
+        for mo in Path(django.__file__).parent.glob("**/locale/nb/LC_MESSAGES/django.mo"):
+            with mo.open("rb") as file:
+                django_nb.update({key: value for key, value in
+                                  gettext.GNUTranslations(file)._catalog.items()
+                                  if isinstance(key, str) and key})
+        overridden = [
+            entry["msgid"] for entry in po_entries(NB_PO)
+            if "msgid_plural" not in entry and "msgctxt" not in entry
+            and django_nb.get(entry["msgid"], entry["msgstr"][0]) != entry["msgstr"][0]
+        ]
+        assert overridden == []
 
     def test_plural_entries_have_both_forms(self):
         plurals = [e for e in po_entries(NB_PO) if "msgid_plural" in e]

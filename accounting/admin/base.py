@@ -8,6 +8,7 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from accounting.exceptions import errors_to_text
 from accounting.services import record_save
+from config.admin import ClientScopedAutocompleteMixin
 
 
 class LockedRecordMixin:
@@ -45,13 +46,13 @@ class ClientFromParentFormSet(BaseInlineFormSet):
         return form
 
 
-class ClientOwnedInline(admin.TabularInline):
+class ClientOwnedInline(ClientScopedAutocompleteMixin, admin.TabularInline):
     formset = ClientFromParentFormSet
     exclude = ("client",)
     extra = 0
 
 
-class ClientOwnedAdmin(admin.ModelAdmin):
+class ClientOwnedAdmin(ClientScopedAutocompleteMixin, admin.ModelAdmin):
     """A list of one kind of client-owned record. Saves go through record_save(), so a saved
     register is queued for transfer in the same transaction."""
 

@@ -6,6 +6,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from accounting import models
+from accounting.money import money_display
 from accounting.services import (
     invoice_credit,
     invoice_finalize,
@@ -13,6 +14,7 @@ from accounting.services import (
     invoice_line_save,
     invoice_save,
 )
+from config.admin import ClientScopedAutocompleteMixin
 
 from .base import ClientFromParentFormSet, LockedInlineMixin, LockedRecordMixin, run_for_each
 
@@ -21,7 +23,7 @@ def is_finalized(invoice) -> bool:
     return invoice.is_finalized
 
 
-class InvoiceLineInline(LockedInlineMixin, admin.TabularInline):
+class InvoiceLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.TabularInline):
     is_locked = staticmethod(is_finalized)
     model = models.InvoiceLine
     formset = ClientFromParentFormSet
@@ -50,7 +52,7 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(LockedRecordMixin, admin.ModelAdmin):
+class InvoiceAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, admin.ModelAdmin):
     is_locked = staticmethod(is_finalized)
     list_display = (
         "__str__", "customer", "invoice_date", "due_date", "state", "total_incl_vat",
@@ -74,15 +76,18 @@ class InvoiceAdmin(LockedRecordMixin, admin.ModelAdmin):
 
     @admin.display(description=_("total incl. VAT"), ordering="total")
     def total_incl_vat(self, obj):
-        return obj.total
+        return money_display(obj.total)
 
     @admin.display(description=_("totals"))
     def totals_display(self, obj):
         totals = obj.totals
-        return _("%(excl)s excl. VAT + %(vat)s VAT = %(incl)s") % {
-            "excl": totals.amount_excl_vat,
-            "vat": totals.vat_amount,
-            "incl": totals.amount_incl_vat,
+        # A credit note's VAT is negative: subtract its size rather than show "+ -".
+        text = (_("%(excl)s excl. VAT + %(vat)s VAT = %(incl)s") if totals.vat_amount >= 0
+                else _("%(excl)s excl. VAT − %(vat)s VAT = %(incl)s"))
+        return text % {
+            "excl": money_display(totals.amount_excl_vat),
+            "vat": money_display(abs(totals.vat_amount)),
+            "incl": money_display(totals.amount_incl_vat),
         }
 
     def save_model(self, request, obj, form, change):

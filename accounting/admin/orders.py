@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import models
 from accounting.services import sales_order_mark_invoiced
+from config.admin import ClientScopedAutocompleteMixin
 
 from .base import ClientOwnedAdmin, LockedInlineMixin, LockedRecordMixin, run_for_each
 
@@ -14,7 +15,7 @@ def is_invoiced(order) -> bool:
     return order.is_invoiced
 
 
-class SalesOrderLineInline(LockedInlineMixin, admin.TabularInline):
+class SalesOrderLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.TabularInline):
     is_locked = staticmethod(is_invoiced)
     model = models.SalesOrderLine
     fields = ("line_no", "product", "description", "quantity", "unit_price", "discount_percent")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import models
 from accounting.resources import AccountResource, CustomerResource, ProductResource, ProjectResource
+from config.admin import ClientScopedAutocompleteMixin
 
 from .base import ClientOwnedAdmin, ClientOwnedInline, ImportExportClientOwnedAdmin
 
@@ -218,7 +219,7 @@ class ProductGroupAdmin(ClientOwnedAdmin):
     autocomplete_fields = ("client", "sales_account")
 
 
-class ProductComponentInline(admin.TabularInline):
+class ProductComponentInline(ClientScopedAutocompleteMixin, admin.TabularInline):
     model = models.ProductComponent
     fk_name = "package"
     autocomplete_fields = ("component",)

@@ -92,10 +92,14 @@ class Customer(Address, ClientOwned):
     def clean(self) -> None:
         errors = self.cross_client_errors()
         validate_country_code(self, "country_code", errors)
-        if self.invoice_delivery_method == self.DeliveryMethod.EHF and not self.organization_number:
+        # Accounting systems deliver anything but print only to a registered organization
+        # (PowerOffice Go refuses the customer otherwise): say so at save, not in the sync log.
+        if (self.invoice_delivery_method != self.DeliveryMethod.PRINT
+                and not self.organization_number.strip()):
             errors.setdefault("organization_number", []).append(
-                _("%(record)s: organization number is required for EHF delivery.")
-                % {"record": self.label}
+                _("%(record)s: organization number is required for %(method)s delivery; add "
+                  "it or choose print.")
+                % {"record": self.label, "method": self.get_invoice_delivery_method_display()}
             )
         if self.invoice_delivery_method == self.DeliveryMethod.EMAIL and not (
             self.invoice_email or self.email

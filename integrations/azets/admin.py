@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Customer, Project
 from integrations.errors import DataError
+from integrations.models import Connection, System
 
-from .models import AzetsSettings
+from .models import INTEGER_ORG_UNITS, AzetsSettings
 from .services import visma_file_for
 
 
@@ -30,6 +31,14 @@ class AzetsSettingsForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=AzetsSettings._meta.get_field("customer_states").help_text,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Billability is read from a numeric unit: offer units 1-6 only (the seed's rule).
+        field = self.fields.get("billability_dimension")
+        if field is not None:
+            field.choices = [(value, label) for value, label in field.choices
+                             if value in ("", None) or int(value) in INTEGER_ORG_UNITS]
 
     class Meta:
         model = AzetsSettings
@@ -46,6 +55,27 @@ class AzetsSettingsForm(forms.ModelForm):
 
     def clean_parent_client_id(self):
         return self.cleaned_data["parent_client_id"].strip()
+
+
+class AzetsSettingsAddForm(AzetsSettingsForm):
+    """The settings page's own Add form: the settings belong to a connection, so the user picks
+    one of the Azets connections that has no settings yet (the inline on the Connection page
+    sets it by itself)."""
+
+    class Meta(AzetsSettingsForm.Meta):
+        fields = ["connection", *AzetsSettingsForm.Meta.fields]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("connection")
+        if field is not None:
+            field.queryset = (
+                Connection.objects.filter(system=System.AZETS, azets_settings__isnull=True)
+                .select_related("client").order_by("client__name")
+            )
+            field.help_text = _("The client's Azets connection. Only Azets connections without "
+                                "settings are offered; add the connection first under "
+                                "Connections.")
 
 
 class AzetsSettingsInline(admin.StackedInline):
@@ -100,8 +130,16 @@ class AzetsSettingsAdmin(admin.ModelAdmin):
     list_filter = ["export_invoices", "import_expenses", "accrual_enabled", "connection__mode"]
     search_fields = ["connection__client__name", "=source_client_id", "=parent_client_id"]
     list_select_related = ["connection__client"]
-    raw_id_fields = ["connection"]
     change_list_template = "admin/azets/azetssettings/change_list.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Adding: the connection is chosen here; changing: it is fixed (shown read-only).
+        if obj is None:
+            kwargs["form"] = AzetsSettingsAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["connection"] if obj is not None else []
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.visma_file_view)

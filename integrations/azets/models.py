@@ -144,6 +144,11 @@ class AzetsSettings(models.Model):
                 _("Name the activity imported expenses are put on, or switch off expense import.")
             )
         self._clean_accrual(errors)
+        if self.billability_dimension and self.billability_dimension not in INTEGER_ORG_UNITS:
+            errors.setdefault("billability_dimension", []).append(
+                _("Choose an organisational unit from 1 to 6: units 7-12 hold text in Visma "
+                  "Business, so every expense would be ignored.")
+            )
         if errors:
             raise ValidationError(errors)
 

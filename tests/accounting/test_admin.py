@@ -230,3 +230,17 @@ class TestEveryScreenRenders:
             if first is not None:
                 change = superuser_client.get(reverse(f"{prefix}_change", args=[first.pk]))
                 assert change.status_code == 200, model
+
+
+def test_admin_refuses_email_delivery_without_organization_number_at_save(superuser_client):
+    customer = CustomerFactory(name="Fjord AS", organization_number="911111118")
+    url = reverse("admin:accounting_customer_change", args=[customer.pk])
+
+    response = superuser_client.post(url, customer_post_data(
+        customer, organization_number="", invoice_delivery_method="email",
+        invoice_email="faktura@fjord.example"))
+
+    assert response.status_code == 200
+    assert "organization number is required for E-mail delivery" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.organization_number == "911111118"

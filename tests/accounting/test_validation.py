@@ -106,8 +106,28 @@ class TestCustomerDelivery:
         with pytest.raises(ValidationError) as excinfo:
             record_save(record=customer)
         assert messages(excinfo, "organization_number") == [
-            "Customer 3: organization number is required for EHF delivery."
+            "Customer 3: organization number is required for EHF delivery; add it or choose print."
         ]
+
+    def test_email_delivery_without_organization_number_is_refused_at_save(self):
+        customer = CustomerFactory.build(
+            client=ClientFactory(), number=4, organization_number=" ",
+            invoice_delivery_method="email", invoice_email="faktura@kunde.example",
+        )
+        with pytest.raises(ValidationError) as excinfo:
+            record_save(record=customer)
+        assert messages(excinfo, "organization_number") == [
+            "Customer 4: organization number is required for E-mail delivery; add it or "
+            "choose print."
+        ]
+
+    def test_print_delivery_needs_no_organization_number(self):
+        customer = CustomerFactory.build(
+            client=ClientFactory(), number=5, organization_number="",
+            invoice_delivery_method="print",
+        )
+        record_save(record=customer)
+        assert customer.pk
 
 
 class TestCrossClientReferences:

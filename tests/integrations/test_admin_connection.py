@@ -136,3 +136,20 @@ def test_connector_admin_inlines_appear_on_its_connections(client, admin_user, c
         html = client.get(change_url(connection)).content.decode()
 
     assert "Connector settings stand-in" in html
+
+
+def test_accountant_sees_the_stored_state_and_no_none_for_form_only_inputs(client, connection):
+    from django.contrib.auth.models import Group
+
+    from accounting.roles import ACCOUNTANTS, roles_apply
+    from tests.factories import UserFactory
+
+    roles_apply(group_model=Group, permission_model=Permission)
+    accountant = UserFactory()
+    accountant.groups.add(Group.objects.get(name=ACCOUNTANTS))
+    client.force_login(accountant)
+
+    html = client.get(change_url(connection)).content.decode()
+
+    assert "Client key: set" in html
+    assert '<div class="readonly">None</div>' not in html

@@ -38,6 +38,13 @@ def user_in(group_name):
     return user
 
 
+def reader():
+    """A staff user who may read the sync log and nothing else."""
+    user = UserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_transfer"))
+    return user
+
+
 class TestPlainWords:
     def test_missing_vat_code_links_to_the_account(self):
         transfer = failed(text=VAT.format(n=10023, line=2))
@@ -115,13 +122,24 @@ class TestButtons:
     def test_requeue_button_needs_post_and_the_permission(self, client):
         transfer = failed(text=VAT.format(n=10023, line=2))
         url = reverse("admin:integrations_transfer_requeue", args=[transfer.pk])
-        client.force_login(user_in(BACK_OFFICE_STAFF))  # may read the log, not re-queue
+        client.force_login(reader())  # may read the log, not re-queue
         assert client.post(url).status_code == 403
         client.force_login(user_in(ACCOUNTANTS))
         assert client.get(url).status_code == 405
         assert client.post(url).status_code == 302
         transfer.refresh_from_db()
         assert transfer.attempts == 0 and transfer.status != TransferStatus.FAILED
+
+    def test_back_office_staff_re_queue_what_the_failure_page_tells_them_to(self, client):
+        transfer = failed(text=VAT.format(n=10023, line=2))
+        client.force_login(user_in(BACK_OFFICE_STAFF))
+        page = client.get(reverse("admin:integrations_transfer_change", args=[transfer.pk]))
+        url = reverse("admin:integrations_transfer_requeue", args=[transfer.pk])
+        assert url.encode() in page.content
+        assert client.post(url).status_code == 302
+        transfer.refresh_from_db()
+        assert transfer.status != TransferStatus.FAILED
+        assert client.get(reverse("admin:integrations_retransfer_tool")).status_code == 200
 
     def test_requeue_same_error_requeues_the_whole_group(self, client, monkeypatch):
         from integrations import outbox

@@ -10,7 +10,10 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from integrations.poweroffice import sandbox
+from integrations.poweroffice.sandbox import persistence
 from integrations.poweroffice.sandbox.app import PowerOfficeSandbox, SandboxConfig
+from integrations.poweroffice.sandbox.demo_products import demo_products_ensure
+from integrations.sandbox.persistence import PersistedSandbox, state_file
 from integrations.sandbox.server import SandboxServer
 
 
@@ -31,12 +34,29 @@ class Command(BaseCommand):
             help=_("Requests per second per subscription key; 0 turns the limit off."),
         )
         parser.add_argument("--verbose-requests", action="store_true", help=_("Log each request."))
+        parser.add_argument(
+            "--state-file", default=None,
+            help=_("JSON file the sandbox keeps its books in across restarts (default: a "
+                   "sandbox-SYSTEM.json file beside the database)."),
+        )
+        parser.add_argument(
+            "--no-state-file", action="store_true",
+            help=_("Keep the books in memory only: start empty, forget them when stopped."),
+        )
 
     def handle(self, *args, **options):
         config = SandboxConfig(
             token_ttl=options["token_ttl"], rate_limit=options["rate_limit"] or None
         )
         app = PowerOfficeSandbox(seed=options["seed"], config=config)
+        if not options["no_state_file"]:
+            path = options["state_file"] or state_file("poweroffice")
+            app = PersistedSandbox(app, path, dump=persistence.dump, load=persistence.load)
+            message = (_("Books kept in %(path)s (loaded from it).") if app.loaded
+                       else _("Books kept in %(path)s (a new file)."))
+            self.stdout.write(message % {"path": path})
+        with app.lock:
+            demo_products_ensure(app.books_for(sandbox.DEFAULT_CLIENT_KEY))
         server = SandboxServer(
             app, host=options["host"], port=options["port"], quiet=not options["verbose_requests"]
         )
