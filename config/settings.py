@@ -5,6 +5,7 @@ default that runs on SQLite with no `.env` at all. `.env.example` lists every va
 above each one here says who changes it.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -268,8 +269,20 @@ INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=9
 # Operators: minutes between two failure e-mails for one connection; failures in between are
 # collected into the next mail (one mail per burst, not one per transfer).
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)
-# Operators: mount the local sandboxes in this site (development and demo only).
-SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+
+# ---------------------------------------------------------------------------------------------
+# Business sanity (one rule for the admin, the API and imports; accounting/models/validation.py)
+# ---------------------------------------------------------------------------------------------
+# Accountants: the earliest plausible date on an invoice, a POS sale or a voucher (ISO date).
+BUSINESS_DATE_MIN = datetime.date.fromisoformat(env.str("BUSINESS_DATE_MIN", default="2000-01-01"))
+# Accountants: how many days ahead of today an invoice may be dated (a POS sale never is).
+BUSINESS_DATE_MAX_AHEAD = env.int("BUSINESS_DATE_MAX_AHEAD", default=366)
+# Accountants: the income account range of the standard Norwegian account plan (NS 4102, class
+# 3); a sales line on another account needs that account marked "usable for sales".
+SALES_ACCOUNT_RANGE = (
+    env.int("SALES_ACCOUNT_FIRST", default=3000),
+    env.int("SALES_ACCOUNT_LAST", default=3999),
+)
 
 # ---------------------------------------------------------------------------------------------
 # Inbound API (/api/v1/)
@@ -282,5 +295,8 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
 # Developers: how long a stored response answers a repeated Idempotency-Key.
 API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
+# Operators: whether /api/v1/docs and the OpenAPI document are public; otherwise staff must
+# sign in to the admin first. Public by default only in development (DEBUG).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
 # Developers: the largest page size list endpoints accept.
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)

@@ -8,8 +8,28 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exceptions import describe
 
+from .validation import text_field_errors
 
-class TimeStamped(models.Model):
+
+class PlainText(models.Model):
+    """Text fields refuse control characters (NUL, escape, ...) in full_clean(), on every path:
+    admin forms, imports and the API all validate through the model."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None) -> None:
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        text_field_errors(self, set(exclude or ()) | set(errors), errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+class TimeStamped(PlainText):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

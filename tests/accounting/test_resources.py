@@ -133,6 +133,7 @@ class TestExport:
 
     def test_product_import_from_csv(self):
         client = ClientFactory()
+        VatCodeFactory(client=client, rate=Decimal("25.00"))
         csv = (
             "client,code,name,type,sales_price,vat_rate\n"
             f"{client.organization_number},A1,Bolt,goods,12.50,25\n"
