@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exceptions import describe
 
-from .validation import text_field_errors
+from .validation import shown, text_field_errors
 
 
 class PlainText(models.Model):
@@ -23,10 +23,31 @@ class PlainText(models.Model):
         try:
             super().clean_fields(exclude=exclude)
         except ValidationError as error:
-            errors = error.update_error_dict(errors)
+            errors = self._named(error.update_error_dict(errors))
         text_field_errors(self, set(exclude or ()) | set(errors), errors)
         if errors:
             raise ValidationError(errors)
+
+    def _named(self, errors: dict) -> dict:
+        """Django's field messages ("Ensure that there are no more than 14 digits in total.")
+        with the record, the field and the value refused in front."""
+        named = {}
+        for name, messages in errors.items():
+            field = self._meta.get_field(name)
+            value = shown(getattr(self, field.attname, ""))
+            named[name] = [
+                ValidationError(
+                    "%(record)s: %(field)s '%(value)s': %(message)s",
+                    params={
+                        "record": describe(self),
+                        "field": field.verbose_name,
+                        "value": value,
+                        "message": message,
+                    },
+                )
+                for message in ValidationError(messages).messages
+            ]
+        return named
 
 
 class TimeStamped(PlainText):
