@@ -291,8 +291,10 @@ SALES_ACCOUNT_RANGE = (
 # base64 PDF (a third larger than the file).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 # Operators: requests per minute per API token (0 = no limit); over it, 429 with Retry-After.
-# The counter lives in the Django cache: use a shared cache when several web processes run.
+# Counted in a sliding minute in the database, so every web process shares the count.
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+# Operators: wrong tokens per minute one address may send before it gets 429 (0 = no limit).
+API_BAD_TOKEN_LIMIT = env.int("API_BAD_TOKEN_LIMIT", default=20)
 # Developers: how long a stored response answers a repeated Idempotency-Key.
 API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
 # Operators: whether /api/v1/docs and the OpenAPI document are public; otherwise staff must
