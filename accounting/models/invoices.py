@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import money
 from accounting.exceptions import InvoiceLocked
+from accounting.files import private_storage, unguessable_path
 
 from .base import ClientOwned, unique_per_client
 from .validation import business_date_errors, raise_if, validate_currency_code
@@ -20,7 +21,7 @@ percent_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal
 
 
 def invoice_pdf_path(invoice: "Invoice", filename: str) -> str:
-    return f"invoices/{invoice.client_id}/{filename}"
+    return unguessable_path("invoices", invoice.client_id, filename)
 
 
 class Invoice(ClientOwned):
@@ -94,7 +95,9 @@ class Invoice(ClientOwned):
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.DRAFT, editable=False
     )
-    pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True)
+    pdf = models.FileField(
+        _("PDF"), upload_to=invoice_pdf_path, storage=private_storage, blank=True
+    )
     credited_invoice = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
