@@ -119,3 +119,6 @@ class RequestCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["key", "window"], name="api_requestcount_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exceptions import describe
 
-from .validation import shown, text_field_errors
+from .validation import integer_field_errors, shown, text_field_errors
 
 
 class PlainText(models.Model):
@@ -24,7 +24,9 @@ class PlainText(models.Model):
             super().clean_fields(exclude=exclude)
         except ValidationError as error:
             errors = self._named(error.update_error_dict(errors))
-        text_field_errors(self, set(exclude or ()) | set(errors), errors)
+        skip = set(exclude or ()) | set(errors)
+        text_field_errors(self, skip, errors)
+        integer_field_errors(self, skip, errors)
         if errors:
             raise ValidationError(errors)
 

@@ -77,6 +77,32 @@ def text_field_errors(record, exclude, errors: dict) -> None:
             )
 
 
+#: Column ranges as PostgreSQL keeps them (SQLite would store larger numbers silently).
+INTEGER_RANGES = {
+    "SmallIntegerField": (-32768, 32767),
+    "PositiveSmallIntegerField": (0, 32767),
+    "IntegerField": (-2147483648, 2147483647),
+    "PositiveIntegerField": (0, 2147483647),
+    "BigIntegerField": (-9223372036854775808, 9223372036854775807),
+    "PositiveBigIntegerField": (0, 9223372036854775807),
+}
+
+
+def integer_field_errors(record, exclude, errors: dict) -> None:
+    """Adds an error for every whole number outside its column's range (on every database)."""
+    for field in record._meta.concrete_fields:
+        bounds = INTEGER_RANGES.get(field.get_internal_type())
+        value = getattr(record, field.attname)
+        if field.name in exclude or bounds is None or field.is_relation:
+            continue
+        if isinstance(value, int) and not bounds[0] <= value <= bounds[1]:
+            errors.setdefault(field.name, []).append(
+                _("%(record)s: %(field)s %(value)s is out of range (%(low)s to %(high)s).")
+                % {"record": describe(record), "field": field.verbose_name,
+                   "value": shown(value), "low": bounds[0], "high": bounds[1]}
+            )
+
+
 # --- Business dates ---------------------------------------------------------------------------
 
 
@@ -185,8 +211,8 @@ def client_vat_rate_errors(record, field: str, errors: dict) -> None:
         return
     codes = VatCode.objects.filter(client_id=record.client_id)
     rates = sorted(set(codes.values_list("rate", flat=True)))
-    if any(value == rate for rate in rates):
-        return
+    if not rates or any(value == rate for rate in rates):
+        return  # a client without VAT codes yet (initial sync): the Norwegian rates apply
     errors.setdefault(field, []).append(
         _("%(record)s: VAT rate %(value)s %% has no VAT code of this client (it has %(rates)s).")
         % {
