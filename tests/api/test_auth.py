@@ -124,3 +124,39 @@ class TestBadTokens:
         assert answers[3:] == [429, 429]
         # even the right token is refused from that address for now: it is guessing
         assert api.get("/customers").status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_never_pass_the_limit_together(settings):
+    """16 threads sending 80 requests at a limit of 30: exactly 30 pass (PostgreSQL: separate
+    connections, the way separate web processes would count)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from api.problems import Problem
+    from api.ratelimit import rate_limit_check
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server database for truly parallel connections")
+    settings.API_RATE_LIMIT = 30
+    passed, lock = [], threading.Lock()
+
+    def send(count):
+        try:
+            for _ in range(count):
+                try:
+                    rate_limit_check(token_id=4242, now=1_000_000.0)
+                    with lock:
+                        passed.append(1)
+                except Problem:
+                    pass
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(5,)) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == 30
