@@ -27,7 +27,7 @@ from accounting.services import (
     record_save,
 )
 
-DEMO_ORGANIZATION_NUMBER = "999000111"
+DEMO_ORGANIZATION_NUMBER = "999000118"
 DEMO_ADMIN_USERNAME = "admin"
 #: Documented demo default; set DEMO_ADMIN_PASSWORD to choose another. Never used in production.
 DEMO_ADMIN_DEFAULT_PASSWORD = "ledgerbridge-demo"
@@ -57,11 +57,11 @@ ACCOUNTS = [
 DEPARTMENTS = [("10", "Rådgivning"), ("20", "Utvikling")]
 # (number, name, organization number, e-mail, city, country, delivery method)
 CUSTOMERS = [
-    (10001, "Nordlys Bakeri AS", "911111118", "post@nordlys.example", "Tromsø", "NO", "email"),
+    (10001, "Nordlys Bakeri AS", "911111128", "post@nordlys.example", "Tromsø", "NO", "email"),
     (
         10002,
         "Fjellvent Eiendom AS",
-        "922222227",
+        "922222231",
         "faktura@fjellvent.example",
         "Bergen",
         "NO",

@@ -9,6 +9,7 @@ rolled back on errors and on validation errors.
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
+from accounting.imports import ExplainedRowsMixin
 from accounting.models import (
     Account,
     Client,
@@ -48,7 +49,7 @@ def scoped_field(attribute: str, model, lookup: str) -> fields.Field:
     )
 
 
-class ClientOwnedResource(resources.ModelResource):
+class ClientOwnedResource(ExplainedRowsMixin, resources.ModelResource):
     """Base: client column (organization number), all-or-nothing import, saves via the service."""
 
     client = client_field()

@@ -3,7 +3,7 @@
 from ninja.security import HttpBearer
 
 from .models import ApiToken
-from .ratelimit import rate_limit_check
+from .ratelimit import bad_token_check, bad_token_count, rate_limit_check
 from .tokens import api_token_authenticate
 
 
@@ -21,7 +21,11 @@ class ApiTokenAuth(HttpBearer):
         return self.authenticate(request, value.strip())
 
     def authenticate(self, request, token: str) -> ApiToken | None:
+        address = request.META.get("REMOTE_ADDR", "") or "unknown"
+        bad_token_check(address=address)  # an address guessing tokens is refused outright
         api_token = api_token_authenticate(plaintext=token)
-        if api_token is not None:
-            rate_limit_check(token_id=api_token.pk)
+        if api_token is None:
+            bad_token_count(address=address)
+            return None
+        rate_limit_check(token_id=api_token.pk)
         return api_token

@@ -12,6 +12,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from accounting.models.validation import shown
+
 from .problems import (
     FieldError,
     Problem,
@@ -33,7 +35,12 @@ def _message(error: dict) -> str:
         return _("This field is required.")
     if kind == "extra_forbidden":
         return _("This field is not allowed.")
-    return str(error.get("msg", _("This value is not valid.")))
+    message = str(error.get("msg", _("This value is not valid."))).removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool):
+        # The value refused, shortened and with control characters made visible.
+        message = _("%(message)s (got '%(value)s')") % {"message": message, "value": shown(value)}
+    return message
 
 
 def _field_error(error: dict) -> FieldError:

@@ -1,5 +1,10 @@
 """The /api/v1/ NinjaAPI: routers, authentication, problem-details error handling."""
 
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from ninja import NinjaAPI
 
 from .auth import ApiTokenAuth
@@ -17,6 +22,21 @@ from .routers import (
     transfers,
 )
 
+
+def docs_access(view):
+    """The API docs and OpenAPI document: public when settings.API_DOCS_PUBLIC (development),
+    else for signed-in staff only (the login page comes first)."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if settings.API_DOCS_PUBLIC or (user.is_authenticated and user.is_staff):
+            return view(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+    return guarded
+
+
 api = NinjaAPI(
     title="Ledgerbridge API",
     version="1",
@@ -30,6 +50,7 @@ api = NinjaAPI(
     auth=ApiTokenAuth(),
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs_decorator=docs_access,
 )
 handlers_install(api)
 

@@ -103,3 +103,22 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class RequestCount(models.Model):
+    """Requests counted per key ("token:12", "bad-token:203.0.113.9") and minute, shared by
+    every web process through the database (see api/ratelimit.py)."""
+
+    key = models.CharField(_("key"), max_length=80)
+    window = models.BigIntegerField(_("window"), help_text=_("Minutes since the epoch."))
+    count = models.PositiveIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("API request count")
+        verbose_name_plural = _("API request counts")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="api_requestcount_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window}: {self.count}"

@@ -1,9 +1,10 @@
-from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+
+from accounting.files import private_file_view
 
 admin.site.site_header = _("Ledgerbridge back office")
 admin.site.site_title = _("Ledgerbridge")
@@ -23,9 +24,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # The admin header's language switcher posts here (django.views.i18n.set_language).
     path("i18n/", include("django.conf.urls.i18n")),
+    # Invoice PDFs and attachments: signed URLs, login and permission checked (MEDIA_ROOT itself
+    # is never served).
+    path("files/<str:token>/", private_file_view, name="private-file"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

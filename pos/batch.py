@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Client
+from accounting.models.validation import business_date_bounds
 from accounting.references import DocumentKind, document_reference
 from integrations.outbox import (
     Operation,
@@ -53,10 +54,24 @@ def _settings_of(client: Client) -> PosSettings:
     return pos_settings
 
 
+def _check_business_date(client: Client, business_date: dt.date) -> None:
+    """A batch is for a business day that has begun and lies in the plausible range."""
+    earliest, _latest = business_date_bounds()
+    today = timezone.localdate()
+    if not earliest <= business_date <= today:
+        raise PosError(
+            _("%(client)s: business date %(value)s is outside %(earliest)s – %(today)s.")
+            % {"client": client, "value": business_date.isoformat(),
+               "earliest": earliest.isoformat(), "today": today.isoformat()},
+            field="business_date",
+        )
+
+
 @transaction.atomic
 def pos_batch_build(*, client: Client, business_date: dt.date) -> PosBatch:
     """Get or create the client's batch for `business_date`, claim the sales still to send and
     queue the batch's transfer. Idempotent: a replay claims nothing already sent."""
+    _check_business_date(client, business_date)
     pos_settings = _settings_of(client)
     batch, _created = PosBatch.objects.get_or_create(client=client, business_date=business_date)
     batch = PosBatch.objects.select_for_update().get(pk=batch.pk)

@@ -8,15 +8,21 @@ A restaurant or shop sells on invoice at the till; each night those sales become
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounting.models.base import ClientOwned, TimeStamped, unique_per_client
+from accounting.models.base import ClientOwned, PlainText, TimeStamped, unique_per_client
+from accounting.models.validation import business_date_errors, raise_if, shown
 
 VAT_RATES = (0, 12, 15, 25)
+#: Sale numbers appear in URLs (/api/v1/pos-sales/{number}): letters, digits, . _ - only.
+SALE_NUMBER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+NOTE_MAX_LENGTH = 1000
 
 
 class VatRate(models.IntegerChoices):
@@ -209,7 +215,10 @@ class PosSale(ClientOwned):
         ),
     )
     note = models.TextField(
-        _("note"), blank=True, help_text=_("Printed as a text line on the invoice.")
+        _("note"),
+        blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        help_text=_("Printed as a text line on the invoice."),
     )
     gratuity_amount = models.DecimalField(
         _("gratuity"),
@@ -269,8 +278,26 @@ class PosSale(ClientOwned):
     def label(self) -> str:
         return str(_("POS sale %(number)s") % {"number": self.number})
 
+    def clean(self) -> None:
+        errors = self.cross_client_errors()
+        if self.number and not re.fullmatch(SALE_NUMBER_PATTERN, self.number):
+            errors.setdefault("number", []).append(
+                _(
+                    "%(record)s: sale number '%(value)s' may hold only letters, digits, '.', '_' "
+                    "and '-' (no spaces or '/')."
+                )
+                % {"record": self.label, "value": shown(self.number)}
+            )
+        if self.note and len(self.note) > NOTE_MAX_LENGTH:
+            errors.setdefault("note", []).append(
+                _("%(record)s: the note has %(length)d characters; at most %(limit)d.")
+                % {"record": self.label, "length": len(self.note), "limit": NOTE_MAX_LENGTH}
+            )
+        business_date_errors(self, "sold_at", errors, future=False)
+        raise_if(errors)
 
-class PosSaleLine(models.Model):
+
+class PosSaleLine(PlainText):
     """One line of a POS sale: the line total including VAT at one VAT rate."""
 
     sale = models.ForeignKey(
@@ -298,3 +325,20 @@ class PosSaleLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sale} · {self.line_no}"
+
+    @property
+    def label(self) -> str:
+        try:
+            sale = self.sale.label
+        except PosSale.DoesNotExist:
+            sale = _("POS sale")
+        return str(_("%(sale)s line %(no)s") % {"sale": sale, "no": self.line_no})
+
+    def clean(self) -> None:
+        if isinstance(self.quantity, Decimal) and self.quantity.is_zero():
+            raise ValidationError(
+                {
+                    "quantity": _("%(record)s: quantity is 0; leave the line out instead.")
+                    % {"record": self.label}
+                }
+            )

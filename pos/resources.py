@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from accounting.imports import ExplainedRowsMixin
 from accounting.models import Customer
 from accounting.resources import client_field, scoped_field
 
@@ -50,7 +51,7 @@ def lines_format(sale: PosSale) -> str:
     )
 
 
-class _AllOrNothing(resources.ModelResource):
+class _AllOrNothing(ExplainedRowsMixin, resources.ModelResource):
     class Meta:
         abstract = True
         use_transactions = True

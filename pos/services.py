@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounting.exceptions import errors_to_text
 from accounting.models import Client, Customer
+from accounting.models.validation import shown
 
 from .exceptions import PosError
 from .models import VAT_RATES, PosSale, PosSaleLine, PosSettings
@@ -46,6 +47,8 @@ def pos_sale_record(*, client: Client, data: dict[str, Any]) -> tuple[PosSale, b
     lines = [_line(sale, index, raw) for index, raw in enumerate(data.get("lines") or (), 1)]
     if not lines:
         raise PosError(_("the sale has no lines."), record=sale, field="lines")
+    if not sum(line.amount_incl_vat for line in lines) + sale.gratuity_amount:
+        raise PosError(_("the sale's total is 0.00."), record=sale, field="lines")
     _full_clean(sale)
     try:
         with transaction.atomic():  # savepoint: the same sale recorded at the same moment
@@ -65,14 +68,24 @@ def _full_clean(obj) -> None:
         raise
     except ValidationError as err:
         field = next(iter(getattr(err, "error_dict", {}) or {"__all__": None}))
-        raise PosError(errors_to_text(err), field=field) from err
+        text = errors_to_text(err)
+        if hasattr(obj, "label") and not text.startswith(str(obj.label)):
+            value = getattr(obj, field, "") if field != "__all__" else ""
+            text = f"{obj.label}: {field} '{shown(value)}': {text}"
+        raise PosError(text, field=field) from err
 
 
 def _sold_at(sale: PosSale, value: Any) -> dt.datetime:
-    parsed = parse_datetime(value) if isinstance(value, str) else value
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else value
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        parsed = None
     if not isinstance(parsed, dt.datetime):
-        raise PosError(_("sold_at %(value)r is not a date and time.") % {"value": value},
-                       record=sale, field="sold_at")
+        raise PosError(
+            _("sold_at '%(value)s' is not a date and time.") % {"value": shown(value)},
+            record=sale,
+            field="sold_at",
+        )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -82,14 +95,18 @@ def _customer(sale: PosSale, data: dict[str, Any]) -> Customer:
     customer = data.get("customer")
     if isinstance(customer, Customer):
         if customer.client_id != sale.client_id:
-            raise PosError(_("the invoice customer belongs to another client."),
-                           record=sale, field="customer")
+            raise PosError(
+                _("the invoice customer belongs to another client."), record=sale, field="customer"
+            )
         return customer
     number = data.get("customer_number")
     found = Customer.objects.filter(client=sale.client, number=number).first() if number else None
     if found is None:
-        raise PosError(_("invoice customer %(number)s does not exist.") % {"number": number},
-                       record=sale, field="customer")
+        raise PosError(
+            _("invoice customer %(number)s does not exist.") % {"number": number},
+            record=sale,
+            field="customer",
+        )
     return found
 
 
@@ -97,11 +114,20 @@ def _decimal(sale: PosSale, value: Any, field: str, line_no: int | None = None) 
     if isinstance(value, float):
         value = str(value)
     try:
-        return Decimal(str(value).replace(",", ".").replace(" ", ""))
-    except (InvalidOperation, ValueError) as err:
+        number = Decimal(str(value).replace(",", ".").replace(" ", ""))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():
         where = _("line %(no)d: ") % {"no": line_no} if line_no else ""
-        raise PosError(f"{where}{field} {value!r} " + _("is not an amount."),
-                       record=sale, field=field) from err
+        raise PosError(
+            f"{where}{field} '{shown(value)}' " + _("is not an amount."), record=sale, field=field
+        )
+    return number
+
+
+def _given(value: Any, default: str) -> Any:
+    """The value sent, or the default when none was (0 is a value: it is refused, not 1)."""
+    return default if value is None or value == "" else value
 
 
 def _line(sale: PosSale, line_no: int, raw: dict[str, Any]) -> PosSaleLine:
@@ -110,15 +136,18 @@ def _line(sale: PosSale, line_no: int, raw: dict[str, Any]) -> PosSaleLine:
         raise PosError(
             _("line %(no)d: VAT rate %(rate)s %% is not one of 0, 12, 15 or 25 %%.")
             % {"no": line_no, "rate": rate},
-            record=sale, field="lines",
+            record=sale,
+            field="lines",
         )
     line = PosSaleLine(
         line_no=line_no,
-        description=str(raw.get("description") or "")[:200],
-        quantity=_decimal(sale, raw.get("quantity") or "1", "quantity", line_no),
+        description=str(raw.get("description") or ""),
+        quantity=_decimal(sale, _given(raw.get("quantity"), "1"), "quantity", line_no),
         amount_incl_vat=_decimal(sale, raw.get("amount_incl_vat"), "amount_incl_vat", line_no),
         vat_rate=int(rate),
     )
+    line.sale = sale  # not saved yet: only names the sale in messages
+    _full_clean(line)
     return line
 
 

@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from accounting.exceptions import errors_to_text
+from accounting.imports import EXPORT_FORMATS, IMPORT_FORMATS
 from accounting.services import record_save
 from config.admin import ClientScopedAutocompleteMixin
 
@@ -83,6 +84,8 @@ class GuardedImportExportAdmin(ImportExportModelAdmin):
     """
 
     formats = [CSV, XLSX]
+    import_formats = IMPORT_FORMATS  # semicolon or comma CSV, UTF-8 (BOM) or Windows-1252
+    export_formats = EXPORT_FORMATS  # formula-leading cells escaped
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)

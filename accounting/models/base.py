@@ -8,8 +8,51 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exceptions import describe
 
+from .validation import integer_field_errors, shown, text_field_errors
 
-class TimeStamped(models.Model):
+
+class PlainText(models.Model):
+    """Text fields refuse control characters (NUL, escape, ...) in full_clean(), on every path:
+    admin forms, imports and the API all validate through the model."""
+
+    class Meta:
+        abstract = True
+
+    def clean_fields(self, exclude=None) -> None:
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = self._named(error.update_error_dict(errors))
+        skip = set(exclude or ()) | set(errors)
+        text_field_errors(self, skip, errors)
+        integer_field_errors(self, skip, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def _named(self, errors: dict) -> dict:
+        """Django's field messages ("Ensure that there are no more than 14 digits in total.")
+        with the record, the field and the value refused in front."""
+        named = {}
+        for name, messages in errors.items():
+            field = self._meta.get_field(name)
+            value = shown(getattr(self, field.attname, ""))
+            named[name] = [
+                ValidationError(
+                    "%(record)s: %(field)s '%(value)s': %(message)s",
+                    params={
+                        "record": describe(self),
+                        "field": field.verbose_name,
+                        "value": value,
+                        "message": message,
+                    },
+                )
+                for message in ValidationError(messages).messages
+            ]
+        return named
+
+
+class TimeStamped(PlainText):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -1,25 +1,32 @@
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..references import reference_code_new
 from .base import TimeStamped
+from .validation import org_number_errors, org_number_normalize, raise_if
 
-org_number_validator = RegexValidator(
-    r"^\d{9}$", _("A Norwegian organization number has exactly 9 digits.")
-)
+
+class OrganizationNumberField(models.CharField):
+    """An organization number as people type it ("923 456 789"): spaces, dots and dashes are
+    dropped before validation, and the form field takes the typed length (never cut to 9)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return org_number_normalize(value) if isinstance(value, str) else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"max_length": max(self.max_length, 20), **kwargs})
 
 
 class Client(TimeStamped):
     """The company whose books Ledgerbridge feeds. Every other record belongs to one client."""
 
     name = models.CharField(_("name"), max_length=200)
-    organization_number = models.CharField(
+    organization_number = OrganizationNumberField(
         _("organization number"),
         max_length=9,
         unique=True,
-        validators=[org_number_validator],
-        help_text=_("9 digits, no spaces."),
+        help_text=_("9 digits, e.g. 923 456 783."),
     )
     reference_code = models.CharField(
         _("reference code"),
@@ -57,3 +64,12 @@ class Client(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        return str(_("Client %(name)s") % {"name": self.name or self.organization_number})
+
+    def clean(self) -> None:
+        errors: dict = {}
+        org_number_errors(self, "organization_number", errors)
+        raise_if(errors)

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounting.files import private_storage, unguessable_path
+
 from .base import ClientOwned, TimeStamped, unique_per_client
 from .validation import raise_if, validate_currency_code
 
@@ -83,14 +85,14 @@ class Expense(ClientOwned):
 
 
 def expense_attachment_path(attachment: "ExpenseAttachment", filename: str) -> str:
-    return f"expenses/{attachment.expense.client_id}/{filename}"
+    return unguessable_path("expenses", attachment.expense.client_id, filename)
 
 
 class ExpenseAttachment(TimeStamped):
     expense = models.ForeignKey(
         Expense, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("expense")
     )
-    file = models.FileField(_("file"), upload_to=expense_attachment_path)
+    file = models.FileField(_("file"), upload_to=expense_attachment_path, storage=private_storage)
     name = models.CharField(_("name"), max_length=255)
 
     class Meta:

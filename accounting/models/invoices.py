@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -10,16 +11,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting import money
 from accounting.exceptions import InvoiceLocked
+from accounting.files import private_storage, unguessable_path
 
 from .base import ClientOwned, unique_per_client
-from .validation import raise_if, validate_currency_code
+from .validation import business_date_errors, raise_if, validate_currency_code
 
 amount_kwargs = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 percent_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
 def invoice_pdf_path(invoice: "Invoice", filename: str) -> str:
-    return f"invoices/{invoice.client_id}/{filename}"
+    return unguessable_path("invoices", invoice.client_id, filename)
 
 
 class Invoice(ClientOwned):
@@ -104,7 +106,9 @@ class Invoice(ClientOwned):
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.DRAFT, editable=False
     )
-    pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True)
+    pdf = models.FileField(
+        _("PDF"), upload_to=invoice_pdf_path, storage=private_storage, blank=True
+    )
     credited_invoice = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -122,6 +126,11 @@ class Invoice(ClientOwned):
         editable=False,
     )
     amount_paid = models.DecimalField(_("amount paid"), editable=False, **amount_kwargs)
+    zero_total_intended = models.BooleanField(
+        _("zero total intended"),
+        default=False,
+        help_text=_("Tick to finalize an invoice whose total is 0.00 on purpose."),
+    )
     finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True, editable=False)
     finalized_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -197,6 +206,7 @@ class Invoice(ClientOwned):
         self.check_editable()
         errors = self.cross_client_errors()
         validate_currency_code(self, "currency_code", errors)
+        business_date_errors(self, "invoice_date", errors)
         if self.due_date and self.invoice_date and self.due_date < self.invoice_date:
             errors.setdefault("due_date", []).append(
                 _("%(record)s: due date is before the invoice date.") % {"record": self.label}
@@ -306,12 +316,47 @@ class InvoiceLine(ClientOwned):
         errors = self.cross_client_errors()
         self._clean_amount_inputs(errors)
         raise_if(errors)
-        if None not in (self.quantity, self.unit_price, self.discount_percent) and self.account_id:
+        if self._amount_inputs_bounded() and self.account_id:
             self.compute_amounts()
+
+    @staticmethod
+    def _finite(value) -> bool:
+        return isinstance(value, Decimal) and value.is_finite()
+
+    def _amount_inputs_bounded(self) -> bool:
+        """Whether quantity, unit price and discount are finite decimals within their fields'
+        digits (clean_fields reports those that are not; amounts are not computed from them)."""
+        for name in ("quantity", "unit_price", "discount_percent"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite():
+                return False
+            try:
+                self._meta.get_field(name).run_validators(value)
+            except ValidationError:
+                return False
+        return True
 
     def _clean_amount_inputs(self, errors: dict) -> None:
         is_credit = self.invoice_id and self.invoice.is_credit_note
-        if self.quantity is not None and self.quantity < 0 and not is_credit:
+        if isinstance(self.quantity, Decimal) and self.quantity.is_zero():
+            errors.setdefault("quantity", []).append(
+                _("%(record)s: quantity is 0; leave the line out instead.") % {"record": self.label}
+            )
+        if self.account_id and not self.account.is_for_sales:
+            first, last = settings.SALES_ACCOUNT_RANGE
+            errors.setdefault("account", []).append(
+                _(
+                    "%(record)s: account %(account)s is not an income account (%(first)s–%(last)s)"
+                    "; mark it usable for sales if sales belong on it."
+                )
+                % {
+                    "record": self.label,
+                    "account": self.account.number,
+                    "first": first,
+                    "last": last,
+                }
+            )
+        if self._finite(self.quantity) and self.quantity < 0 and not is_credit:
             errors.setdefault("quantity", []).append(
                 _("%(record)s: quantity cannot be negative on an invoice (only on a credit note).")
                 % {"record": self.label}

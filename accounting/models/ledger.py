@@ -2,11 +2,16 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .base import ClientOwned, unique_per_client
+from .validation import raise_if, vat_rate_errors
+
+#: Account numbers of the Norwegian standard account plan (NS 4102): four digits.
+ACCOUNT_NUMBERS = (1000, 9999)
 
 numeric_code_validator = RegexValidator(r"^\d+$", _("Use digits only."))
 
@@ -41,6 +46,11 @@ class VatCode(ClientOwned):
     def __str__(self) -> str:
         return f"{self.code} {self.name} ({self.rate} %)"
 
+    def clean(self) -> None:
+        errors = self.cross_client_errors()
+        vat_rate_errors(self, "rate", errors)
+        raise_if(errors)
+
 
 class Account(ClientOwned):
     """An account of the client's account plan; must match the accounting system's plan."""
@@ -66,6 +76,14 @@ class Account(ClientOwned):
         verbose_name=_("VAT code"),
         help_text=_("The VAT rate used for invoice lines on this account."),
     )
+    usable_for_sales = models.BooleanField(
+        _("usable for sales"),
+        default=False,
+        help_text=_(
+            "Allow invoice lines on this account although it lies outside the income accounts "
+            "(3000–3999)."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -82,6 +100,21 @@ class Account(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    def clean(self) -> None:
+        errors = self.cross_client_errors()
+        if self.number is not None and not ACCOUNT_NUMBERS[0] <= self.number <= ACCOUNT_NUMBERS[1]:
+            errors.setdefault("number", []).append(
+                _("%(record)s: account number %(value)s is not 4 digits (1000–9999).")
+                % {"record": self.label, "value": self.number}
+            )
+        raise_if(errors)
+
+    @property
+    def is_for_sales(self) -> bool:
+        """Whether invoice lines may be posted on it: an income account, or one marked so."""
+        first, last = settings.SALES_ACCOUNT_RANGE
+        return self.usable_for_sales or first <= self.number <= last
 
 
 class Department(ClientOwned):

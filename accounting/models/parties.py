@@ -7,7 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .base import ClientOwned, unique_per_client
-from .validation import raise_if, validate_country_code, validate_currency_code
+from .clients import OrganizationNumberField
+from .validation import org_number_errors, raise_if, validate_country_code, validate_currency_code
 
 percent_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -41,7 +42,7 @@ class Customer(Address, ClientOwned):
 
     number = models.PositiveIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
-    organization_number = models.CharField(
+    organization_number = OrganizationNumberField(
         _("organization number"),
         max_length=30,
         blank=True,
@@ -92,6 +93,7 @@ class Customer(Address, ClientOwned):
     def clean(self) -> None:
         errors = self.cross_client_errors()
         validate_country_code(self, "country_code", errors)
+        org_number_errors(self, "organization_number", errors, norwegian=self.country_code == "NO")
         # Accounting systems deliver anything but print only to a registered organization
         # (PowerOffice Go refuses the customer otherwise): say so at save, not in the sync log.
         if (self.invoice_delivery_method != self.DeliveryMethod.PRINT
@@ -164,7 +166,7 @@ class SupplierGroup(ClientOwned):
 class Supplier(Address, ClientOwned):
     number = models.PositiveIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
-    organization_number = models.CharField(
+    organization_number = OrganizationNumberField(
         _("organization number"),
         max_length=30,
         blank=True,
@@ -206,6 +208,7 @@ class Supplier(Address, ClientOwned):
     def clean(self) -> None:
         errors = self.cross_client_errors()
         validate_country_code(self, "country_code", errors)
+        org_number_errors(self, "organization_number", errors, norwegian=self.country_code == "NO")
         validate_currency_code(self, "currency_code", errors)
         raise_if(errors)
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .base import ClientOwned, TimeStamped, unique_per_client
+from .validation import client_vat_rate_errors, raise_if, vat_rate_errors
 
 money_kwargs = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -133,6 +134,24 @@ class Product(ClientOwned):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self) -> None:
+        errors = self.cross_client_errors()
+        for field in ("cost_price", "sales_price"):
+            value = getattr(self, field)
+            if value is not None and value < 0:
+                errors.setdefault(field, []).append(
+                    _("%(record)s: %(field)s %(value)s is negative.")
+                    % {
+                        "record": self.label,
+                        "field": self._meta.get_field(field).verbose_name,
+                        "value": value,
+                    }
+                )
+        vat_rate_errors(self, "vat_rate", errors)
+        if "vat_rate" not in errors:
+            client_vat_rate_errors(self, "vat_rate", errors)
+        raise_if(errors)
 
 
 class ProductComponent(TimeStamped):

@@ -61,6 +61,12 @@ def _check_finalizable(invoice: Invoice) -> list[InvoiceLine]:
             line.full_clean()  # recomputes amounts at today's VAT rates and rechecks every rule
         except ValidationError as error:
             raise InvoiceNotFinalizable(errors_to_text(error), field="lines") from error
+    if not invoice.zero_total_intended and not sum(line.amount_incl_vat for line in lines):
+        raise InvoiceNotFinalizable(
+            _("its total is 0.00; tick “zero total intended” if that is on purpose."),
+            record=invoice,
+            field="zero_total_intended",
+        )
     return lines
 
 
@@ -89,9 +95,7 @@ def _check_credit_amount(credit_note: Invoice) -> None:
 
 
 @transaction.atomic
-def invoice_finalize(
-    *, invoice: Invoice, by: AbstractBaseUser | None, via: str = ""
-) -> Invoice:
+def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str = "") -> Invoice:
     """Number, lock and queue an invoice or credit note for transfer. The only way to finalize.
 
     `by` is the person who finalized it; `via` says what did when no person did (for the audit

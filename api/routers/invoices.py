@@ -1,7 +1,9 @@
 """Invoices and credit notes: create drafts with lines and PDF, replace drafts, finalize, credit."""
 
+from typing import Literal
+
 from django.db.models import Prefetch
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
 from accounting.models import Invoice, InvoiceLine
@@ -10,7 +12,14 @@ from api.idempotency import api_write
 from api.invoices import invoice_draft_write, invoice_pdf_attach, pdf_content
 from api.registers import saved_or_problem
 from api.responses import page, respond
-from api.schemas.common import Page, PageQuery, TransferStatusOut
+from api.schemas.common import (
+    BigNumber,
+    Number,
+    Page,
+    PageQuery,
+    QueryIn,
+    TransferStatusOut,
+)
 from api.schemas.invoices import CreditNoteIn, InvoiceIn, InvoiceOut
 from api.selectors import record_of_client_or_404, transfer_status_of
 
@@ -25,10 +34,10 @@ LINES = Prefetch(
 )
 
 
-class InvoiceFilter(Schema):
-    number: int | None = None
-    state: str | None = None
-    customer_number: int | None = None
+class InvoiceFilter(QueryIn):
+    number: BigNumber | None = None
+    state: Literal["draft", "finalized"] | None = None
+    customer_number: Number | None = None
 
 
 def _invoice(request, invoice_id: int) -> Invoice:
@@ -62,7 +71,7 @@ def credit_note_create(request, payload: CreditNoteIn):
 
 @router.put("/{invoice_id}", response={200: InvoiceOut}, operation_id="invoices_replace")
 @api_write
-def invoice_replace(request, invoice_id: int, payload: InvoiceIn):
+def invoice_replace(request, invoice_id: Number, payload: InvoiceIn):
     """Replace a draft's header fields sent and all its lines. Finalized invoices are refused."""
     invoice = _invoice(request, invoice_id)
     invoice_draft_write(invoice=invoice, data=payload.model_dump(exclude_unset=True))
@@ -71,7 +80,7 @@ def invoice_replace(request, invoice_id: int, payload: InvoiceIn):
 
 @router.post("/{invoice_id}/pdf", response={200: InvoiceOut}, operation_id="invoices_pdf_upload")
 @api_write
-def invoice_pdf_upload(request, invoice_id: int, file: File[UploadedFile]):
+def invoice_pdf_upload(request, invoice_id: Number, file: File[UploadedFile]):
     """Attach your own PDF to a draft (multipart/form-data, field `file`)."""
     invoice = _invoice(request, invoice_id)
     content = pdf_content(content=file.read(), filename=file.name or "", at=("file",))
@@ -81,7 +90,7 @@ def invoice_pdf_upload(request, invoice_id: int, file: File[UploadedFile]):
 
 @router.post("/{invoice_id}/finalize", response={200: InvoiceOut}, operation_id="invoices_finalize")
 @api_write
-def invoice_finalize_view(request, invoice_id: int):
+def invoice_finalize_view(request, invoice_id: Number):
     """Number, lock and queue for transfer (as the admin's Finalize action does)."""
     invoice = _invoice(request, invoice_id)
     via = f"API token {request.auth}"  # the audit trail names the token: no person finalized it
@@ -91,7 +100,7 @@ def invoice_finalize_view(request, invoice_id: int):
 
 @router.post("/{invoice_id}/credit", response={201: InvoiceOut}, operation_id="invoices_credit")
 @api_write
-def invoice_credit_view(request, invoice_id: int):
+def invoice_credit_view(request, invoice_id: Number):
     """A draft credit note crediting every line of a finalized invoice."""
     invoice = _invoice(request, invoice_id)
     credit_note = saved_or_problem(lambda: invoice_credit(invoice=invoice, by=None))
@@ -99,7 +108,7 @@ def invoice_credit_view(request, invoice_id: int):
 
 
 @router.get("/{invoice_id}", response=InvoiceOut, operation_id="invoices_get")
-def invoice_detail(request, invoice_id: int):
+def invoice_detail(request, invoice_id: Number):
     return _answer(_invoice(request, invoice_id))
 
 
@@ -122,6 +131,6 @@ def invoice_list(request, params: Query[PageQuery], filters: Query[InvoiceFilter
 @router.get(
     "/{invoice_id}/transfers", response=TransferStatusOut, operation_id="invoices_transfers"
 )
-def invoice_transfers(request, invoice_id: int):
+def invoice_transfers(request, invoice_id: Number):
     """Transfer status: pending, succeeded with the external id, or failed with the reason."""
     return transfer_status_of(record=_invoice(request, invoice_id))

@@ -4,18 +4,21 @@ Recording calls pos.services.pos_sale_record, the same service as the admin and 
 the nightly POS batch sends the sale to PowerOffice Go as a sales order.
 """
 
-from ninja import Query, Router, Schema
+from typing import Annotated, Literal
+
+from ninja import Field, Query, Router
 
 from api.idempotency import api_write
 from api.registers import saved_or_problem
 from api.responses import page, respond
-from api.schemas.common import Page, PageQuery
+from api.schemas.common import Number, Page, PageQuery, QueryIn
 from api.schemas.pos import PosSaleIn, PosSaleOut, PosSaleTransferStatusOut
 from api.selectors import record_of_client_or_404, transfers_of_record
 from pos.models import PosSale
 from pos.services import pos_sale_record
 
 router = Router(tags=["pos sales"])
+SaleNumber = Annotated[str, Field(max_length=40)]
 
 #: PosError fields of pos_sale_record → the document's fields they point at.
 RENAME = {
@@ -26,10 +29,10 @@ RENAME = {
 }
 
 
-class PosSaleFilter(Schema):
-    status: str | None = None
-    till: str | None = None
-    customer_number: int | None = None
+class PosSaleFilter(QueryIn):
+    status: Literal["unsent", "sent", "failed"] | None = None
+    till: str | None = Field(None, max_length=60)
+    customer_number: Number | None = None
 
 
 def _sale(request, number: str) -> PosSale:
@@ -52,7 +55,7 @@ def pos_sale_create(request, payload: PosSaleIn):
 
 
 @router.get("/{number}", response=PosSaleOut, operation_id="pos_sales_get")
-def pos_sale_detail(request, number: str):
+def pos_sale_detail(request, number: SaleNumber):
     return _sale(request, number)
 
 
@@ -73,7 +76,7 @@ def pos_sale_list(request, params: Query[PageQuery], filters: Query[PosSaleFilte
 @router.get(
     "/{number}/transfers", response=PosSaleTransferStatusOut, operation_id="pos_sales_transfers"
 )
-def pos_sale_transfers(request, number: str):
+def pos_sale_transfers(request, number: SaleNumber):
     """Unsent, sent with the PowerOffice Go sales order id, or failed with the reason; and the
     transfers of the nightly batch that carried the sale."""
     sale = _sale(request, number)

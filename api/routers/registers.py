@@ -8,7 +8,7 @@ from ninja import Path, Query, Router
 from api.idempotency import api_write
 from api.registers import RegisterSpec, register_upsert
 from api.responses import page, respond
-from api.schemas.common import Page, PageQuery, TransferStatusOut
+from api.schemas.common import MAX_INT, Page, PageQuery, TransferStatusOut
 from api.selectors import record_of_client_or_404, transfer_status_of
 
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -19,7 +19,9 @@ def register_router(spec: RegisterSpec, *, tag: str) -> Router:
     key_type, key_name = spec.key_type, spec.key_field
     item_path = "/{" + key_name + "}"
     noun = spec.model._meta.verbose_name
-    key_param = Path(..., alias=key_name)  # shown as {number} or {code} in the document
+    # shown as {number} or {code} in the document; bounded like the column it is looked up in
+    bounds = {"ge": 1, "le": MAX_INT} if key_type is int else {"max_length": 50}
+    key_param = Path(..., alias=key_name, **bounds)
 
     def get_record(request, key):
         return record_of_client_or_404(

@@ -3,23 +3,62 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool, field_validator
+
+from accounting.models.validation import CONTROL_CHARACTERS
 
 T = TypeVar("T")
 
+#: Bounds of the document's values: every number fits its column, so nothing overflows below.
+MAX_INT = 2_147_483_647  # PositiveIntegerField
+MAX_BIGINT = 9_223_372_036_854_775_807  # PositiveBigIntegerField
+MAX_PAGE = 1_000_000
+
+Number = Annotated[int, Field(ge=1, le=MAX_INT)]
+BigNumber = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
+PosMoney = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+Quantity = Annotated[Decimal, Field(max_digits=12, decimal_places=3)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Rate = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=6)]
+#: true or false only: "yes", 1 or "maybe" are refused, not guessed.
+Bool = StrictBool
+
+
+def Text(max_length: int, default=..., **kwargs):  # noqa: N802 - reads as a type in schemas
+    """A string field bounded like its model column."""
+    return Field(default, max_length=max_length, **kwargs)
+
+
+def refuse_control_characters(value):
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise ValueError(_("Control characters (such as NUL) are not allowed."))
+    return value
+
 
 class In(Schema):
-    """Request documents refuse unknown fields, so a misspelt field is reported, not ignored."""
+    """Request documents refuse unknown fields, so a misspelt field is reported, not ignored,
+    and text with control characters (NUL, escape, ...)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    _plain_text = field_validator("*", mode="after")(refuse_control_characters)
 
-class PageQuery(Schema):
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+
+class QueryIn(Schema):
+    """Query parameters: text with control characters is refused."""
+
+    _plain_text = field_validator("*", mode="after")(refuse_control_characters)
+
+
+class PageQuery(QueryIn):
+    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
     page_size: int = Field(50, ge=1, le=settings.API_MAX_PAGE_SIZE, description="Items per page.")
 
 

@@ -7,41 +7,51 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from .common import In
+from .common import BigNumber, Bool, In, Money, Number, Percent, Quantity, Rate, Text
 
 
 class PdfIn(In):
-    filename: str = Field("invoice.pdf", max_length=100)
+    filename: str = Text(100, "invoice.pdf")
     content_base64: str = Field(description="The PDF file, base64-encoded.")
 
 
 class InvoiceLineIn(In):
-    line_no: int | None = Field(None, ge=1, description="Position; next free if left out.")
-    description: str
-    account_number: int = Field(description="A sales account of the client's account plan.")
-    product_code: str | None = None
-    quantity: Decimal = Decimal("1")
-    unit_price: Decimal
-    discount_percent: Decimal = Decimal("0")
+    line_no: int | None = Field(
+        None, ge=1, le=32767, description="Position; next free if left out."
+    )
+    description: str = Text(255)
+    account_number: Number = Field(
+        description="A sales account of the client's account plan (3000–3999, or an account "
+        "marked usable for sales)."
+    )
+    product_code: str | None = Text(50, None)
+    quantity: Quantity = Field(Decimal("1"), description="Not 0; negative on credit notes.")
+    unit_price: Money
+    discount_percent: Percent = Decimal("0")
 
 
 class InvoiceIn(In):
     """A draft invoice with its lines; finalize it with POST /invoices/{id}/finalize."""
 
-    number: int | None = Field(
+    number: BigNumber | None = Field(
         None, description="Leave out to get the next number of the client when finalized."
     )
-    customer_number: int
-    project_number: str | None = None
-    department_code: str | None = None
-    description: str = ""
-    invoice_date: date | None = Field(None, description="Today if left out.")
+    customer_number: Number
+    project_number: str | None = Text(50, None)
+    department_code: str | None = Text(20, None)
+    description: str = Text(255, "")
+    invoice_date: date | None = Field(
+        None, description="Today if left out; from 2000-01-01 to a year ahead (configurable)."
+    )
     due_date: date | None = Field(None, description="From the customer's terms if left out.")
-    kid: str = ""
-    currency_code: str = "NOK"
-    currency_rate: Decimal = Decimal("1")
-    your_reference: str = ""
-    our_reference: str = ""
+    kid: str = Text(25, "")
+    currency_code: str = Text(3, "NOK")
+    currency_rate: Rate = Decimal("1")
+    your_reference: str = Text(100, "")
+    our_reference: str = Text(100, "")
+    zero_total_intended: Bool = Field(
+        False, description="true to allow finalizing with a total of 0.00."
+    )
     lines: list[InvoiceLineIn] = Field(default_factory=list)
     pdf: PdfIn | None = Field(None, description="Your own PDF; one is generated if left out.")
 
@@ -49,7 +59,7 @@ class InvoiceIn(In):
 class CreditNoteIn(InvoiceIn):
     """A draft credit note: lines with negative quantities, crediting a finalized invoice."""
 
-    credited_invoice_number: int
+    credited_invoice_number: BigNumber
 
 
 class InvoiceLineOut(Schema):
@@ -90,6 +100,7 @@ class InvoiceOut(Schema):
     has_pdf: bool
     payment_status: str
     amount_paid: Decimal
+    zero_total_intended: bool
     finalized_at: datetime | None
     lines: list[InvoiceLineOut]
 

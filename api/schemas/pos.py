@@ -6,31 +6,40 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
+from pydantic import AwareDatetime
 
-from .common import In, TransferOut
+from pos.models import NOTE_MAX_LENGTH, SALE_NUMBER_PATTERN
+
+from .common import In, Number, PosMoney, Quantity, Text, TransferOut
 
 
 class PosSaleLineIn(In):
-    description: str = Field("", max_length=200)
-    quantity: Decimal = Decimal("1")
-    amount_incl_vat: Decimal = Field(
+    description: str = Text(200, "")
+    quantity: Quantity = Field(Decimal("1"), description="Not 0.")
+    amount_incl_vat: PosMoney = Field(
         description="The line total including VAT, as on the receipt (negative for returns)."
     )
-    vat_rate: int = Field(description="0, 12, 15 or 25 (%).")
+    vat_rate: int = Field(ge=0, le=100, description="0, 12, 15 or 25 (%).")
 
 
 class PosSaleIn(In):
     """One sale, recorded once: sending the same sale number again returns the stored sale."""
 
-    number: str = Field(max_length=40, description="The receipt number from the till.")
-    till: str = Field("", max_length=60)
-    sold_at: datetime = Field(description="When it was sold (with a UTC offset).")
-    customer_number: int = Field(
+    number: str = Field(
+        max_length=40,
+        pattern=f"^{SALE_NUMBER_PATTERN}$",
+        description="The receipt number from the till: letters, digits, '.', '_' and '-'.",
+    )
+    till: str = Text(60, "")
+    sold_at: AwareDatetime = Field(
+        description="When it was sold, with a UTC offset (never in the future)."
+    )
+    customer_number: Number = Field(
         description="The forced invoice customer; it must exist in PowerOffice Go."
     )
-    note: str = Field("", description="Printed as a text line on the invoice.")
-    gratuity_amount: Decimal = Field(Decimal("0"), ge=0)
-    lines: list[PosSaleLineIn]
+    note: str = Text(NOTE_MAX_LENGTH, "", description="Printed as a text line on the invoice.")
+    gratuity_amount: PosMoney = Field(Decimal("0"), ge=0)
+    lines: list[PosSaleLineIn] = Field(max_length=500)
 
 
 class PosSaleLineOut(Schema):

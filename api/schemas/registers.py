@@ -7,21 +7,21 @@ defaults). References name the other record by its number or code (`customer_num
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 
-from .common import In
+from .common import Bool, In, Money, Number, Percent, Text
 
-Money = Decimal
+Email = Annotated[str, Field(max_length=254)]
 
 
 class AddressIn(In):
-    address_line1: str = ""
-    address_line2: str = ""
-    postcode: str = ""
-    city: str = ""
-    country_code: str = Field("NO", description="ISO 3166-1 alpha-2.")
+    address_line1: str = Text(200, "")
+    address_line2: str = Text(200, "")
+    postcode: str = Text(20, "")
+    city: str = Text(100, "")
+    country_code: str = Text(2, "NO", description="ISO 3166-1 alpha-2.")
 
 
 class AddressOut(Schema):
@@ -33,10 +33,10 @@ class AddressOut(Schema):
 
 
 class ContactPersonIn(In):
-    first_name: str
-    last_name: str
-    email: str = ""
-    phone: str = ""
+    first_name: str = Text(100)
+    last_name: str = Text(100)
+    email: Email = ""
+    phone: str = Text(40, "")
 
 
 class ContactPersonOut(Schema):
@@ -47,16 +47,18 @@ class ContactPersonOut(Schema):
 
 
 class CustomerIn(AddressIn):
-    name: str
-    organization_number: str = ""
-    email: str = ""
-    invoice_email: str = ""
-    phone: str = ""
+    name: str = Text(200)
+    organization_number: str = Text(
+        30, "", description="Norwegian (country NO): 9 digits with a valid check digit."
+    )
+    email: Email = ""
+    invoice_email: Email = ""
+    phone: str = Text(40, "")
     invoice_delivery_method: Literal["print", "email", "ehf"] = "print"
-    discount_percent: Decimal = Decimal("0")
-    payment_terms_days: int = 14
+    discount_percent: Percent = Decimal("0")
+    payment_terms_days: int = Field(14, ge=0, le=365)
     state: Literal["active", "potential", "inactive"] = "active"
-    external_ledger_number: int | None = None
+    external_ledger_number: Number | None = None
     contact_persons: list[ContactPersonIn] | None = Field(
         None,
         description="Matched by e-mail, else by first and last name: matches are updated, "
@@ -80,11 +82,11 @@ class CustomerOut(AddressOut):
 
 
 class ProjectIn(In):
-    name: str
-    customer_number: int | None = None
-    department_code: str | None = None
+    name: str = Text(200)
+    customer_number: Number | None = None
+    department_code: str | None = Text(20, None)
     state: Literal["active", "planned", "completed", "inactive"] = "active"
-    owner_email: str = ""
+    owner_email: Email = ""
     expenses_billable: Literal["inherit", "yes", "no"] = "inherit"
 
 
@@ -99,9 +101,9 @@ class ProjectOut(Schema):
 
 
 class DepartmentIn(In):
-    name: str
-    manager_number: int | None = Field(None, description="Employee number of the manager.")
-    active: bool = True
+    name: str = Text(200)
+    manager_number: Number | None = Field(None, description="Employee number of the manager.")
+    active: Bool = True
 
 
 class DepartmentOut(Schema):
@@ -112,12 +114,12 @@ class DepartmentOut(Schema):
 
 
 class EmployeeIn(In):
-    first_name: str
-    last_name: str
-    email: str = ""
-    department_code: str | None = None
-    external_ledger_number: int | None = None
-    active: bool = True
+    first_name: str = Text(100)
+    last_name: str = Text(100)
+    email: Email = ""
+    department_code: str | None = Text(20, None)
+    external_ledger_number: Number | None = None
+    active: Bool = True
 
 
 class EmployeeOut(Schema):
@@ -131,11 +133,13 @@ class EmployeeOut(Schema):
 
 
 class SupplierIn(AddressIn):
-    name: str
-    organization_number: str = ""
-    email: str = ""
-    currency_code: str = Field("NOK", description="ISO 4217.")
-    payment_terms_days: int = 14
+    name: str = Text(200)
+    organization_number: str = Text(
+        30, "", description="Norwegian (country NO): 9 digits with a valid check digit."
+    )
+    email: Email = ""
+    currency_code: str = Text(3, "NOK", description="ISO 4217.")
+    payment_terms_days: int = Field(14, ge=0, le=365)
 
 
 class SupplierOut(AddressOut):
@@ -148,15 +152,17 @@ class SupplierOut(AddressOut):
 
 
 class ProductIn(In):
-    name: str
-    description: str = ""
-    group_number: int | None = None
+    name: str = Text(200)
+    description: str = Text(4000, "")
+    group_number: Number | None = None
     type: Literal["goods", "service"] = "goods"
-    unit_code: str | None = None
-    cost_price: Money = Decimal("0.00")
-    sales_price: Money = Decimal("0.00")
-    vat_rate: Decimal = Field(Decimal("25.00"), description="Percentage, e.g. 25.00.")
-    active: bool = True
+    unit_code: str | None = Text(20, None)
+    cost_price: Money = Field(Decimal("0.00"), ge=0)
+    sales_price: Money = Field(Decimal("0.00"), ge=0)
+    vat_rate: Percent = Field(
+        Decimal("25.00"), description="Percentage, e.g. 25.00: one of the client's VAT code rates."
+    )
+    active: Bool = True
 
 
 class ProductOut(Schema):
@@ -173,14 +179,17 @@ class ProductOut(Schema):
 
 
 class AccountIn(In):
-    name: str
-    external_vat_code: str = Field(
-        "", description="The account's VAT code in the accounting system (digits)."
+    name: str = Text(200)
+    external_vat_code: str = Text(
+        10, "", description="The account's VAT code in the accounting system (digits)."
     )
-    vat_code: str | None = Field(
-        None, description="Code of one of the client's VAT codes: the rate used on invoices."
+    vat_code: str | None = Text(
+        10, None, description="Code of one of the client's VAT codes: the rate used on invoices."
     )
-    active: bool = True
+    usable_for_sales: Bool = Field(
+        False, description="true to allow invoice lines on this account outside 3000–3999."
+    )
+    active: Bool = True
 
 
 class AccountOut(Schema):
@@ -189,4 +198,5 @@ class AccountOut(Schema):
     external_vat_code: str
     vat_code: str | None = Field(None, alias="vat_code.code")
     vat_rate: Decimal | None = Field(None, alias="vat_code.rate")
+    usable_for_sales: bool
     active: bool

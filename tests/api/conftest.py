@@ -45,6 +45,9 @@ class Api:
     def get(self, path, **params):
         return self.http.get(BASE + path, params, headers=self.headers())
 
+    def get_with_token(self, path, token):
+        return self.http.get(BASE + path, headers=self.headers(token=token))
+
     def put(self, path, body, **kwargs):
         return self.call("put", path, body, **kwargs)
 

@@ -85,12 +85,78 @@ class TestRateLimit:
         assert api.get("/customers").status_code == 429
         assert other_api.get("/customers").status_code == 200
 
-    def test_a_new_minute_starts_a_new_window(self, api):
+    def test_the_window_slides_so_a_new_minute_allows_no_second_burst(self, api):
         from api.problems import Problem
         from api.ratelimit import rate_limit_check
 
         with pytest.raises(Problem):
             for _ in range(700):
                 rate_limit_check(token_id=api.token.pk, now=120.0)
-        rate_limit_check(token_id=api.token.pk, now=180.0)  # next window: allowed again
+        with pytest.raises(Problem):  # the next minute still sees the burst just before it
+            rate_limit_check(token_id=api.token.pk, now=180.0)
+        rate_limit_check(token_id=api.token.pk, now=240.0)  # a minute later: allowed again
         assert timezone.now()
+
+
+class TestSlidingWindow:
+    def test_no_double_burst_at_the_window_edge(self, api, settings):
+        from api.problems import Problem
+        from api.ratelimit import rate_limit_check
+
+        settings.API_RATE_LIMIT = 30
+        for _ in range(30):
+            rate_limit_check(token_id=api.token.pk, now=119.0)  # the end of one minute
+        passed = 0
+        for _ in range(30):
+            try:
+                rate_limit_check(token_id=api.token.pk, now=121.0)  # the start of the next
+                passed += 1
+            except Problem:
+                pass
+        assert passed <= 1
+
+
+class TestBadTokens:
+    def test_an_address_sending_wrong_tokens_is_throttled(self, api, settings):
+        settings.API_BAD_TOKEN_LIMIT = 3
+        answers = [api.get_with_token("/customers", "lb_wrong").status_code for _ in range(5)]
+        assert answers[:3] == [401, 401, 401]
+        assert answers[3:] == [429, 429]
+        # even the right token is refused from that address for now: it is guessing
+        assert api.get("/customers").status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_never_pass_the_limit_together(settings):
+    """16 threads sending 80 requests at a limit of 30: exactly 30 pass (PostgreSQL: separate
+    connections, the way separate web processes would count)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from api.problems import Problem
+    from api.ratelimit import rate_limit_check
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server database for truly parallel connections")
+    settings.API_RATE_LIMIT = 30
+    passed, lock = [], threading.Lock()
+
+    def send(count):
+        try:
+            for _ in range(count):
+                try:
+                    rate_limit_check(token_id=4242, now=1_000_000.0)
+                    with lock:
+                        passed.append(1)
+                except Problem:
+                    pass
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send, args=(5,)) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == 30

@@ -35,8 +35,8 @@ def test_unknown_path_under_the_api_is_a_404_problem(api):
     assert problem(response)["type"].endswith("not-found")
 
 
-def test_openapi_document_is_served_as_valid_json(client):
-    response = client.get("/api/v1/openapi.json")
+def test_openapi_document_is_served_as_valid_json(admin_client):
+    response = admin_client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = json.loads(response.content)
     assert document["openapi"].startswith("3.")
@@ -44,9 +44,19 @@ def test_openapi_document_is_served_as_valid_json(client):
     assert "bearer" in json.dumps(document["components"]["securitySchemes"]).lower()
 
 
-def test_interactive_docs_use_local_assets(client):
-    response = client.get("/api/v1/docs")
+def test_interactive_docs_use_local_assets(admin_client):
+    response = admin_client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
+def test_api_docs_need_a_staff_login_unless_public(client, settings, path):
+    settings.API_DOCS_PUBLIC = False
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    settings.API_DOCS_PUBLIC = True
+    assert client.get(path).status_code == 200

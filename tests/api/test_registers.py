@@ -162,6 +162,7 @@ class TestOtherRegisters:
     def test_product_with_group_and_unit(self, api, connected):
         ProductGroupFactory(client=api.client, number=1)
         UnitFactory(client=api.client, code="pcs")
+        VatCodeFactory(client=api.client)  # 25 %, the product's default rate
         body = {"name": "Bolt", "group_number": 1, "unit_code": "pcs", "sales_price": "12.50"}
         response = api.put("/products/B-1", body)
         assert response.status_code == 201

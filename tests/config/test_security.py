@@ -78,7 +78,6 @@ PRODUCTION = {
     "SECRET_KEY": "p" * 20 + "r0duct10n-k3y-w1th-enough-entropy-XYZ",
     "FIELD_ENCRYPTION_KEYS": "ZGV2LW9ubHktbGVkZ2VyYnJpZGdlLWtleS0wMDAwMDA=",
     "ALLOWED_HOSTS": "backoffice.example.com",
-    "SECURE_HSTS_PRELOAD": "true",
 }
 
 
@@ -114,3 +113,19 @@ def test_a_half_given_proxy_header_is_refused():
 
     assert result.returncode != 0
     assert "SECURE_PROXY_SSL_HEADER" in result.stderr
+
+
+def test_check_deploy_passes_with_hsts_preload_chosen_too():
+    result = run_in_production(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING", SECURE_HSTS_PRELOAD="true"
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_admin_pages_carry_a_content_security_policy(admin_client):
+    policy = admin_client.get("/admin/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src", 1)[1].split(";", 1)[0]

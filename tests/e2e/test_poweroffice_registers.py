@@ -144,7 +144,7 @@ def test_initial_sync_twice_creates_nothing_twice_and_queues_no_transfer(po_sand
         }
     )
     books.create_contact(
-        "Suppliers", {"Name": "Nails AS", "Number": 20010, "OrganizationNumber": "999888777"}
+        "Suppliers", {"Name": "Nails AS", "Number": 20010, "OrganizationNumber": "999888771"}
     )
     books.create_contact("Customers", {"Name": "Buyer AS", "Number": 10500})
     CustomerFactory(client=connection.client, number=10500, name="Buyer (local)")

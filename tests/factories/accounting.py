@@ -11,6 +11,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from accounting import models
+from accounting.models.validation import org_number_check_digit
 
 __all__ = [
     "AccountFactory",
@@ -40,6 +41,19 @@ __all__ = [
 ]
 
 
+def org_number(start: int, n: int) -> str:
+    """The n-th organization number from `start` with a valid MOD11 check digit."""
+    found = -1
+    base = start // 10
+    while True:
+        check = org_number_check_digit(f"{base:08d}")
+        if check is not None:
+            found += 1
+            if found == n:
+                return f"{base:08d}{check}"
+        base += 1
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -56,7 +70,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
         model = models.Client
 
     name = factory.Sequence(lambda n: f"Client {n} AS")
-    organization_number = factory.Sequence(lambda n: f"{900000000 + n}")
+    organization_number = factory.Sequence(lambda n: org_number(900000000, n))
 
 
 class ClientOwnedFactory(factory.django.DjangoModelFactory):
@@ -111,7 +125,7 @@ class CustomerFactory(ClientOwnedFactory):
 
     number = factory.Sequence(lambda n: 10000 + n)
     name = factory.Sequence(lambda n: f"Customer {n} AS")
-    organization_number = factory.Sequence(lambda n: f"{910000000 + n}")
+    organization_number = factory.Sequence(lambda n: org_number(910000000, n))
     email = factory.Sequence(lambda n: f"post{n}@customer.example")
     invoice_email = factory.Sequence(lambda n: f"invoice{n}@customer.example")
     address_line1 = "Storgata 1"
@@ -136,7 +150,7 @@ class SupplierFactory(ClientOwnedFactory):
 
     number = factory.Sequence(lambda n: 20000 + n)
     name = factory.Sequence(lambda n: f"Supplier {n} AS")
-    organization_number = factory.Sequence(lambda n: f"{920000000 + n}")
+    organization_number = factory.Sequence(lambda n: org_number(920000000, n))
 
 
 class ProjectFactory(ClientOwnedFactory):
