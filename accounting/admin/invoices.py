@@ -28,8 +28,9 @@ class InvoiceLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.
     model = models.InvoiceLine
     formset = ClientFromParentFormSet
     fields = (
-        "line_no", "description", "product", "account", "quantity", "unit_price",
-        "discount_percent", "vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat",
+        "line_no", "description", "product", "account", "non_income_account_confirmed",
+        "quantity", "unit_price", "discount_percent", "vat_rate", "amount_excl_vat", "vat_amount",
+        "amount_incl_vat",
     )  # fmt: skip
     readonly_fields = ("vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat")
     autocomplete_fields = ("product", "account")

@@ -275,6 +275,15 @@ class InvoiceLine(ClientOwned):
         related_name="+",
         verbose_name=_("VAT code"),
     )
+    non_income_account_confirmed = models.BooleanField(
+        _("non-income account confirmed"),
+        default=False,
+        help_text=_(
+            "A person confirmed that this sales line belongs on an account outside the income "
+            "range that is not marked usable for sales (the admin asks; the API and imports "
+            "never confirm)."
+        ),
+    )
     vat_rate = models.DecimalField(
         _("VAT rate (%)"), max_digits=5, decimal_places=2, editable=False, default=Decimal("0")
     )
@@ -342,12 +351,17 @@ class InvoiceLine(ClientOwned):
             errors.setdefault("quantity", []).append(
                 _("%(record)s: quantity is 0; leave the line out instead.") % {"record": self.label}
             )
-        if self.account_id and not self.account.is_for_sales:
+        if (
+            self.account_id
+            and not self.account.is_for_sales
+            and not self.non_income_account_confirmed
+        ):
             first, last = settings.SALES_ACCOUNT_RANGE
             errors.setdefault("account", []).append(
                 _(
                     "%(record)s: account %(account)s is not an income account (%(first)s–%(last)s)"
-                    "; mark it usable for sales if sales belong on it."
+                    "; mark it usable for sales if sales belong on it, or (in the admin) confirm "
+                    "the line."
                 )
                 % {
                     "record": self.label,

@@ -169,6 +169,7 @@ def invoice_credit(*, invoice: Invoice, by: AbstractBaseUser | None) -> Invoice:
             quantity=-line.quantity,
             unit_price=line.unit_price,
             discount_percent=line.discount_percent,
+            non_income_account_confirmed=line.non_income_account_confirmed,
         )
         invoice_line_save(line=copy)
     return credit_note

@@ -276,3 +276,35 @@ class TestSalesOrderLines:
         )
         record_save(record=line)
         assert order.lines.get() == line
+
+
+class TestSalesOnANonIncomeAccount:
+    """One rule: refused unless the account is marked usable for sales or a person confirmed
+    the line (the admin offers the confirmation; the API and imports never give it)."""
+
+    def line_on(self, number, **kwargs):
+        invoice = InvoiceFactory()
+        account = AccountFactory(client=invoice.client, number=number)
+        return InvoiceLine(
+            client=invoice.client, invoice=invoice, line_no=1, description="Frakt",
+            account=account, quantity=Decimal("1"), unit_price=Decimal("100.00"), **kwargs,
+        )  # fmt: skip
+
+    def test_refused_without_confirmation_naming_line_and_account(self):
+        with pytest.raises(ValidationError) as caught:
+            self.line_on(4000).full_clean()
+        message = " ".join(caught.value.message_dict["account"])
+        assert "4000 is not an income account" in message and "confirm" in message
+
+    def test_accepted_once_a_person_confirmed_it(self):
+        self.line_on(4000, non_income_account_confirmed=True).full_clean()
+
+    def test_the_credit_note_keeps_the_confirmation(self):
+        line = self.line_on(4000, non_income_account_confirmed=True)
+        invoice_line_save(line=line)
+        from accounting.services import invoice_credit, invoice_finalize
+
+        AccountFactory(client=line.client, number=3000)
+        invoice_finalize(invoice=line.invoice, by=None)
+        credit_note = invoice_credit(invoice=line.invoice, by=None)
+        assert credit_note.lines.get().non_income_account_confirmed
