@@ -334,6 +334,12 @@ class ProbeReport:
         return "\n".join(lines) + "\n"
 
 
+def _error_text(err: errors.IntegrationError, secrets: Iterable[str]) -> str:
+    """ "HTTP 403: Forbidden — …" (or the error's class when no answer came), redacted."""
+    status = f"HTTP {err.status_code}" if err.status_code else type(err).__name__
+    return excerpt(f"{status}: {err.message}", secrets, limit=200)
+
+
 def _matches_text(matches: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in sorted(matches.items()))
 
@@ -499,7 +505,7 @@ class Probe:
                 if isinstance(err, errors.OutcomeUnknown)
                 else ("refused" if isinstance(err, errors.PermanentError) else "error")
             )
-            answer.finding = answer.finding or excerpt(str(err), self.client.secrets())
+            answer.finding = answer.finding or _error_text(err, self.client.secrets())
             answer.facts.setdefault("status", err.status_code)
             if err.field_errors:
                 answer.facts.setdefault("field_errors", sorted(err.field_errors))
@@ -523,7 +529,7 @@ class Probe:
             answer.facts["status"] = err.status_code
             raise ProbeStop(
                 _("Authentication failed: %(error)s")
-                % {"error": excerpt(str(err), self.client.secrets())}
+                % {"error": _error_text(err, self.client.secrets())}
             ) from err
         needed = (
             "OutgoingInvoiceVoucher_Full",
@@ -666,7 +672,7 @@ class Probe:
             answer.outcome = "refused"
             answer.finding = _(
                 "Refused (%(error)s); the vouchers are posted without a project."
-            ) % {"error": excerpt(str(err), self.client.secrets())}
+            ) % {"error": _error_text(err, self.client.secrets())}
             answer.facts = {"status": err.status_code}
             return
         self.project = self._created(answer, "project", project)
@@ -733,7 +739,7 @@ class Probe:
             if found is None:
                 raise ProbeStop(_("The %(role)s post's outcome is unknown (%(error)s) and the "
                                   "look-up by reference does not find it.")
-                                % {"role": role, "error": excerpt(str(err), self.client.secrets())}
+                                % {"role": role, "error": _error_text(err, self.client.secrets())}
                                 ) from err  # fmt: skip
             voucher = found
         else:
@@ -757,10 +763,10 @@ class Probe:
         except errors.PermanentError as err:
             answer.outcome = "refused"
             answer.facts.update(status=err.status_code, field_errors=sorted(err.field_errors))
-            raise ProbeStop(_("The invoice post was refused (HTTP %(status)s: %(error)s); "
-                              "nothing to read back.") % {
-                "status": err.status_code, "error": excerpt(str(err), self.client.secrets())}
-            ) from err  # fmt: skip
+            raise ProbeStop(
+                _("The invoice post was refused (%(error)s); nothing to read back.")
+                % {"error": _error_text(err, self.client.secrets())}
+            ) from err
 
     def ask_credit_note_post(self, answer: Answer) -> None:
         self._post(answer, "credit_note")
@@ -775,7 +781,7 @@ class Probe:
                 answer.outcome = "unknown"
                 answer.finding = _("No usable answer (%(error)s); the ledger shows "
                                    "%(count)d vouchers with the invoice's reference.") % {
-                    "error": excerpt(str(err), self.client.secrets()),
+                    "error": _error_text(err, self.client.secrets()),
                     "count": len(self._doubles())}  # fmt: skip
                 return
             self._accepted(answer, None)
