@@ -241,6 +241,22 @@ def test_a_refused_invoice_post_stops_the_probe_and_says_so(connection, po_sandb
     assert len(voucher_posts(po_sandbox)) == 1
 
 
+def test_a_refused_customer_stops_the_probe_before_any_voucher(connection, po_sandbox):
+    privileges = [p for p in PRIVILEGES if p != "Customer_Full"]
+    po_sandbox.control(
+        "config",
+        {"clients": {sandbox.DEFAULT_CLIENT_KEY: {"name": "Demo", "privileges": privileges}}},
+    )
+
+    report = run(connection)
+
+    assert report.stopped_at == "customer_create"
+    assert answer(report, "customer_create").outcome == "refused"
+    assert voucher_posts(po_sandbox) == []
+    assert answer(report, "cleanup_reverse").outcome == "skipped"
+    assert report.left_behind == []
+
+
 def test_an_unknown_outcome_that_no_look_up_finds_stops_the_probe(connection, po_sandbox):
     po_sandbox.control("faults", {"error_rate": 1.0, "paths": [VOUCHER_POST]})
 
