@@ -256,6 +256,11 @@ POWEROFFICE_BASE_URLS = {
     "demo": env.str("POWEROFFICE_DEMO_URL", default="https://goapi.poweroffice.net/Demo"),
     "sandbox": env.str("POWEROFFICE_SANDBOX_URL", default="http://127.0.0.1:8001"),
 }
+# Developers: how the local PowerOffice sandbox answers what the public documentation leaves
+# open, as a `manage.py poweroffice_probe` report found it against the real API, e.g.
+# "duplicates=refuse_plain,write_answer=full" (the report prints the line). Empty: the
+# sandbox's built-in guesses (duplicates=refuse_field, write_answer=full). Tests pin it empty.
+POWEROFFICE_SANDBOX_BEHAVIOUR = env.dict("POWEROFFICE_SANDBOX_BEHAVIOUR", default={})
 # Operators: requests per second per subscription key (PowerOffice Go v2 documents 10).
 POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
 # Operators: where request-rate budgets are kept. "database": one row per subscription key in

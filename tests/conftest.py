@@ -14,6 +14,8 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.LANGUAGE_CODE = "en"
+    # The sandbox's built-in answers, whatever a developer's .env says (tests pick their own).
+    settings.POWEROFFICE_SANDBOX_BEHAVIOUR = {}
     # Request budgets per process in tests (no private database connection per thread);
     # tests/integrations/test_ratelimit.py covers the shared database backend.
     settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "local"

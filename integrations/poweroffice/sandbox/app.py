@@ -40,6 +40,7 @@ from . import (
     DEFAULT_SUBSCRIPTION_KEY,
     OTHER_ENVIRONMENT_CLIENT_KEY,
 )
+from .behaviour import default_behaviour
 from .books import DUPLICATE_BEHAVIOURS, Books
 from .handlers import HANDLERS, Call
 from .seeding import SEEDS
@@ -61,9 +62,10 @@ class SandboxConfig:
     other_environment_client_keys: list[str] = field(
         default_factory=lambda: [OTHER_ENVIRONMENT_CLIENT_KEY]
     )
-    # What the public documentation leaves open (see books.py and `answer_written`):
-    duplicates: str = "refuse_field"
-    write_answer: str = "full"
+    # What the public documentation leaves open (see books.py and `answer_written`); the
+    # defaults follow settings.POWEROFFICE_SANDBOX_BEHAVIOUR (see behaviour.py):
+    duplicates: str = field(default_factory=lambda: default_behaviour("duplicates"))
+    write_answer: str = field(default_factory=lambda: default_behaviour("write_answer"))
 
     def __post_init__(self) -> None:
         if self.duplicates not in DUPLICATE_BEHAVIOURS:
