@@ -197,7 +197,10 @@ def demo_setup() -> DemoResult:
     user, password = _admin_user()
     client = Client.objects.filter(organization_number=DEMO_ORGANIZATION_NUMBER).first()
     client = client or record_save(
-        record=Client(name="Demo Rådgivning AS", organization_number=DEMO_ORGANIZATION_NUMBER)
+        record=Client(
+            name="Demo Rådgivning AS", organization_number=DEMO_ORGANIZATION_NUMBER,
+            address_line1="Storgata 1", postcode="0155", city="Oslo", bank_account="1503.12.34567",
+        )
     )
     _account_plan(client)
     _registers(client)

@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .admin_forms import CONFIRM_FIELD, ConnectionForm
-from .admin_triage import SameErrorFilter, requeue_same_view, requeue_view
+from .admin_triage import (
+    AttemptDisplay,
+    SameErrorFilter,
+    TransferDetailDisplay,
+    requeue_same_view,
+    requeue_view,
+)
 from .connections import connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
 from .models import Connection, ExternalLink, Transfer, TransferAttempt, TransferStatus
@@ -143,14 +149,14 @@ class ConnectionAdmin(admin.ModelAdmin):
         )
 
 
-class TransferAttemptInline(admin.TabularInline):
+class TransferAttemptInline(AttemptDisplay, admin.TabularInline):
     model = TransferAttempt
     extra = 0
     can_delete = False
     ordering = ["number"]
     fields = [
         "number", "started_at", "duration_ms", "outcome", "http_status", "error",
-        "request_summary", "response_summary", "steps",
+        "request_summary", "response_display", "steps_table",
     ]
     readonly_fields = fields
 
@@ -177,7 +183,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     list_display = [
         "created_at", "client", "system", "kind", "object_label", "status", "attempts",
         "next_attempt_at", "external_id",
@@ -196,8 +202,11 @@ class TransferAdmin(ReadOnlyAdmin):
     change_list_template = "admin/integrations/transfer/change_list.html"
     change_form_template = "admin/integrations/transfer/change_form.html"
 
+    def get_fields(self, request, obj=None):
+        return self.detail_fields(self.exclude)
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return self.detail_fields(self.exclude)
 
     def has_retransfer_permission(self, request):
         return request.user.has_perm("integrations.retransfer_transfer")

@@ -47,6 +47,16 @@ class ConnectionTestResult:
     message: str
 
 
+@dataclass(frozen=True)
+class PosProduct:
+    """A product in the accounting system a POS product id may name (shown to pick from)."""
+
+    external_id: int
+    code: str
+    name: str
+    sales_account: str = ""
+
+
 @dataclass
 class SecretField:
     """One secret a connector needs (rendered as a write-only password input in the admin)."""
@@ -185,6 +195,13 @@ class BaseConnector:
         every configured product id. Connectors that take POS sales override this."""
         return ConnectionTestResult(
             False, _("%(system)s does not take POS sales.") % {"system": self.system}
+        )
+
+    def fetch_pos_products(self, pos_settings: Any) -> list[PosProduct]:
+        """The products a client's POS settings may name, fetched from this system, to pick
+        from. Connectors that take POS sales override this."""
+        raise ConnectionMisconfigured(
+            _("%(system)s does not take POS sales.") % {"system": self.system}
         )
 
     def run(self, transfer: Transfer, context: TransferContext) -> ExportResult | ImportReport:

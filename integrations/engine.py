@@ -111,7 +111,11 @@ def _attempt_finish(attempt: TransferAttempt, context, started: float) -> None:
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     if context is not None:
         attempt.steps = context.steps
-        exchange = getattr(context._client, "last_exchange", None) if context.has_client else None
+        client = context._client if context.has_client else None
+        exchange = getattr(client, "last_exchange", None)
+        failed = getattr(client, "last_failed_exchange", None)
+        if attempt.http_status and failed and failed.get("status") == attempt.http_status:
+            exchange = failed  # the refused call, not a look-up made after it
         if exchange:
             attempt.http_status = attempt.http_status or exchange.get("status")
             attempt.request_summary = attempt.request_summary or exchange.get("request", "")

@@ -208,6 +208,9 @@ class ApiSession(requests.Session):
         self.headers["User-Agent"] = USER_AGENT
         # Redacted summary of the most recent call (see _exchange_summary); None before any call.
         self.last_exchange: dict[str, Any] | None = None
+        # The most recent call that was answered with an error (4xx/5xx): the refused request
+        # stays known when a look-up follows the refusal.
+        self.last_failed_exchange: dict[str, Any] | None = None
 
     def secrets(self) -> Iterable[str]:
         """Secret strings this session knows, masked wherever they would appear."""
@@ -227,8 +230,18 @@ class ApiSession(requests.Session):
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.RequestException as err:
-            raise _network_error(self.system, method, url, kwargs["timeout"], err) from err
+            error = _network_error(self.system, method, url, kwargs["timeout"], err)
+            # The attempt log shows this call, not the one before it, with what became of it.
+            self.last_exchange = self.last_failed_exchange = {
+                "request": excerpt(f"{method} {url} {_body_text(kwargs)}".strip(), self.secrets(),
+                                   limit=300),
+                "status": None,
+                "response": error.message,
+            }  # fmt: skip
+            raise error from err
         self.last_exchange = self._exchange_summary(method, url, kwargs, response)
+        if response.status_code >= 400:
+            self.last_failed_exchange = self.last_exchange
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s %s -> %s %s",

@@ -25,8 +25,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .base import ConnectionTestResult
-from .errors import ConnectionMisconfigured
+from .base import ConnectionTestResult, PosProduct
+from .errors import ConnectionMisconfigured, IntegrationError
 from .models import Connection, Operation, System, Transfer, TransferKind, TransferStatus
 from .registry import connector_or_none
 
@@ -36,6 +36,7 @@ __all__ = [
     "System",
     "TransferKind",
     "connection_for",
+    "connector_pos_products",
     "connector_pos_settings_test",
     "transfer_enqueue",
     "transfer_schedule",
@@ -183,3 +184,18 @@ def connector_pos_settings_test(*, system: str, pos_settings) -> ConnectionTestR
     if connector is None:
         raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
     return connector.pos_settings_test(pos_settings)
+
+
+def connector_pos_products(*, system: str, pos_settings) -> tuple[list[PosProduct], str]:
+    """The products a client's POS settings may name, fetched from `system` through the
+    client's connection (its `fetch_pos_products` hook), to pick from: (products, problem),
+    where problem says why none could be fetched (no connection, keys refused, unreachable)."""
+    from django.utils.translation import gettext as _
+
+    connector = connector_or_none(system)
+    if connector is None:
+        raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
+    try:
+        return connector.fetch_pos_products(pos_settings), ""
+    except (IntegrationError, ConnectionMisconfigured) as err:
+        return [], _("The product list could not be fetched: %(error)s") % {"error": err}

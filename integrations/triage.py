@@ -21,12 +21,16 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import AttemptOutcome, Transfer, TransferStatus
 
 _VAT_RE = re.compile(r"account (\d+) has no external VAT code")
+# A POS sale's order line names a product PowerOffice Go does not have, or none is set.
+_POS_PRODUCT_RE = re.compile(
+    r"Product(?:Id|Code) (\S+) not found|no PowerOffice Go product id|no gratuity product id"
+)
 _LOCK_RE = re.compile(r"is in a period locked")
 _SERIES_RE = re.compile(r"outside the customer number series")
 _GAVE_UP_RE = re.compile(r"^Gave up after \d+ attempts: ")
@@ -44,6 +48,10 @@ class Triage:
     fix_label: str = ""
     field_errors: list[tuple[str, str]] = field(default_factory=list)
     retried_automatically: bool = False
+    #: The attempt's stored request is the refused call (not a later look-up or another sale).
+    shows_failing_request: bool = False
+    #: One line per record that failed, for a batch or import that failed in part.
+    record_errors: list[str] = field(default_factory=list)
 
 
 # category -> (title, explanation, what to fix)
@@ -54,6 +62,14 @@ EXPLANATIONS = {
           "system cannot post it. Nothing was sent."),
         _("Set the external VAT code on the account, then re-queue this transfer (and the others "
           "with the same error)."),
+    ),
+    "pos_product": (
+        _("POS product id unknown to PowerOffice Go"),
+        _("A POS sale's order line names a product id that PowerOffice Go does not have (or no "
+          "product id is set for that line). The POS settings hold one product id per VAT rate, "
+          "the gratuity and the invoice fee. The sale was not sent."),
+        _("Open the POS settings and pick each product from PowerOffice Go's product list "
+          "(code, name and sales account are shown), save and test; then re-queue."),
     ),
     "lock_date": (
         _("Period locked in the accounting system"),
@@ -119,6 +135,8 @@ EXPLANATIONS = {
 def _category(text: str, status: int | None, outcome: str) -> str:
     if _VAT_RE.search(text):
         return "vat_code"
+    if _POS_PRODUCT_RE.search(text):
+        return "pos_product"
     for pattern, category in ((_LOCK_RE, "lock_date"), (_SERIES_RE, "number_series")):
         if pattern.search(text):
             return category
@@ -160,16 +178,61 @@ def field_errors_from(response_summary: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _admin_change_url(obj) -> str:
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _pos_settings_link(transfer: Transfer) -> tuple[str, str]:
+    from pos.models import PosSettings
+
+    pk = PosSettings.objects.filter(client_id=transfer.client_id).values_list("pk", flat=True)
+    if not pk:
+        url = reverse("admin:pos_possettings_add") + f"?client={transfer.client_id}"
+        return url, str(_("Add the POS settings"))
+    return reverse("admin:pos_possettings_change", args=[pk[0]]), str(
+        _("Open the POS settings (product ids)"))
+
+
+def _record_link(transfer: Transfer) -> tuple[str, str]:
+    """The record the transfer sends (the invoice, customer, batch…), when it still exists."""
+    if transfer.content_type_id is None or transfer.object_id is None:
+        return "", ""
+    obj = transfer.object  # None when the record was deleted
+    url = _admin_change_url(obj) if obj is not None else ""
+    if not url:
+        return "", ""
+    return url, str(_("Open %(record)s") % {"record": transfer.describe_object()})
+
+
 def _fix_link(category: str, transfer: Transfer, text: str) -> tuple[str, str]:
+    """Where the user changes what is wrong: the setting or the record, as a link."""
     if category == "vat_code":
         match = _VAT_RE.search(text)
         query = f"client__id__exact={transfer.client_id}&q={match.group(1)}"
         return reverse("admin:accounting_account_changelist") + "?" + query, str(
             _("Open account %(number)s") % {"number": match.group(1)})
-    if category in ("auth", "misconfigured"):
+    if category == "pos_product":
+        return _pos_settings_link(transfer)
+    if category in ("auth", "misconfigured", "unavailable"):
         url = reverse("admin:integrations_connection_change", args=[transfer.connection_id])
         return url, str(_("Open the connection"))
+    if category in ("data", "validation", "not_found", "conflict", "number_series", "lock_date"):
+        return _record_link(transfer)
     return "", ""
+
+
+def attempt_request_is_the_failing_call(attempt) -> bool:
+    """Whether the request stored on the attempt is the call that was refused.
+
+    An attempt stores its last HTTP call. When the failure came from elsewhere (a record
+    refused before sending, one sale of a batch, or a look-up made after a refusal) that call
+    answered with success and belongs to another step, so it is not shown as the cause."""
+    return bool(
+        attempt and attempt.request_summary and attempt.http_status and attempt.http_status >= 400
+    )
 
 
 def transfer_last_attempt(transfer: Transfer):
@@ -189,10 +252,13 @@ def transfer_triage(*, transfer: Transfer, attempt=None) -> Triage | None:
     title, explanation, what_to_fix = EXPLANATIONS[category]
     fix_url, fix_label = _fix_link(category, transfer, text)
     fields = field_errors_from(attempt.response_summary) if attempt else []
+    head, *record_errors = (text or "").splitlines()
     return Triage(
         category=category, title=str(title), explanation=str(explanation),
         what_to_fix=str(what_to_fix), fix_url=fix_url, fix_label=fix_label, field_errors=fields,
         retried_automatically=category == "unavailable",
+        shows_failing_request=attempt_request_is_the_failing_call(attempt),
+        record_errors=[line for line in record_errors if line.strip()],
     )  # fmt: skip
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounting.admin.base import GuardedImportExportAdmin, LockedInlineMixin, LockedRecordMixin
 from config.admin import ClientScopedAutocompleteMixin
-from integrations.outbox import connector_pos_settings_test
+from integrations.outbox import connector_pos_products, connector_pos_settings_test
 
 from .models import PosBatch, PosSale, PosSaleLine, PosSettings
 from .resources import PosSaleResource, PosSettingsResource
@@ -30,8 +32,9 @@ SETUP_STEPS = _(
     "(3) Create six products (Menu › Products › Add product), named as you like, e.g. "
     "“Servering i henhold til nota av 25%”: one per VAT rate 0, 12, 15 and 25 %, one for "
     "gratuity and one for the invoice fee. "
-    "(4) Enter their product ids below: Menu › Products, the id is in the product list (the "
-    "“Kode” column). Use your own ids, not those of an example. "
+    "(4) Pick each product below from PowerOffice Go's product list, fetched through the "
+    "client's connection (code, name and sales account are shown). You may also type an id: "
+    "it is PowerOffice Go's internal product id, not the “Kode” column. "
     "(5) Save, then press “Test connection”: it checks the keys and every product id. "
     "(6) Choose the nightly run time after closing; the schedule is created when you save. "
     "(7) Switch the connection's endpoint mode from test to production when ready."
@@ -42,6 +45,35 @@ VAT_WARNING = _(
     "and for the invoice). Set the six products' sales account to the 19xx account, which is "
     "where the POS posts its invoice payments. Talk to the client's accountant about this."
 )
+
+
+PRODUCT_ID_FIELDS = (
+    "product_id_vat_0", "product_id_vat_12", "product_id_vat_15", "product_id_vat_25",
+    "gratuity_product_id", "invoice_fee_product_id",
+)  # fmt: skip
+PRODUCT_LIST_ID = "pos-poweroffice-products"
+PRODUCT_CACHE_SECONDS = 300
+
+
+def pos_products_for(pos_settings: PosSettings, *, refresh: bool = False):
+    """(products, problem): PowerOffice Go's product list for the settings' client, fetched
+    through its connection and kept for a few minutes; problem says why there is none."""
+    key = f"pos-products-{pos_settings.client_id}"
+    cached = None if refresh else cache.get(key)
+    if cached is not None:
+        return cached, ""
+    products, problem = connector_pos_products(system=POS_SYSTEM, pos_settings=pos_settings)
+    if not problem:
+        cache.set(key, products, PRODUCT_CACHE_SECONDS)
+    return products, problem
+
+
+class ProductIdInput(forms.NumberInput):
+    """A product id box that offers PowerOffice Go's products (id, code, name, sales account)
+    as suggestions; any id may still be typed."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": PRODUCT_LIST_ID, "style": "width: 9em", **(attrs or {})})
 
 
 @admin.register(PosSettings)
@@ -124,6 +156,23 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         connection = pos_connection(client=obj.client)
         return connection.get_mode_display() if connection else "—"
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in PRODUCT_ID_FIELDS:
+            kwargs["widget"] = ProductIdInput()
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pos_settings = self.get_object(request, object_id)
+        extra = {}
+        if pos_settings is not None:
+            products, problem = pos_products_for(pos_settings)
+            extra = {
+                "pos_products": products, "pos_products_problem": problem,
+                "pos_product_list_id": PRODUCT_LIST_ID,
+                "pos_products_in_use": {getattr(pos_settings, name) for name in PRODUCT_ID_FIELDS},
+            }  # fmt: skip
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
     def save_model(self, request, obj, form, change):
         pos_settings_save(pos_settings=obj)
 
@@ -141,9 +190,11 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
         if not self.has_change_permission(request, pos_settings):
             raise PermissionDenied
         result = connector_pos_settings_test(system=POS_SYSTEM, pos_settings=pos_settings)
-        label = gettext("Connection OK") if result.ok else gettext("Connection test failed")
+        pos_products_for(pos_settings, refresh=True)  # the list below shows what was checked
         level = messages.SUCCESS if result.ok else messages.ERROR
-        self.message_user(request, f"{label}: {result.message}", level)
+        lines = result.message.splitlines()
+        rest = format_html_join("", "<br>{}", ((line,) for line in lines[1:]))
+        self.message_user(request, format_html("{}{}", lines[0], rest), level)
         return HttpResponseRedirect(reverse("admin:pos_possettings_change", args=[object_id]))
 
 

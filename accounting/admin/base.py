@@ -99,7 +99,9 @@ class ImportExportClientOwnedAdmin(GuardedImportExportAdmin, ClientOwnedAdmin):
 
 
 def run_for_each(modeladmin, request, queryset, service, success_message) -> None:
-    """Call `service(obj)` per selected object; report successes and each refusal by name."""
+    """Call `service(obj)` per selected object; report successes and each refusal by name.
+
+    `success_message(count)` gives the (plural-aware) text, with a %(count)s placeholder."""
     from django.contrib import messages
 
     done = 0
@@ -111,4 +113,4 @@ def run_for_each(modeladmin, request, queryset, service, success_message) -> Non
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, success_message % {"count": done}, messages.SUCCESS)
+        modeladmin.message_user(request, success_message(done) % {"count": done}, messages.SUCCESS)

@@ -3,6 +3,7 @@ draft for the accounting system (sales_order_mark_invoiced). An invoiced order i
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounting import models
 from accounting.services import sales_order_mark_invoiced
@@ -43,5 +44,9 @@ class SalesOrderAdmin(LockedRecordMixin, ClientOwnedAdmin):
         run_for_each(
             self, request, queryset.order_by("order_date", "number"),
             lambda order: sales_order_mark_invoiced(order=order, by=request.user),
-            _("%(count)s order(s) marked invoiced; their drafts are queued for transfer."),
+            lambda count: ngettext(
+                "%(count)s order marked invoiced; its draft is queued for transfer.",
+                "%(count)s orders marked invoiced; their drafts are queued for transfer.",
+                count,
+            ),
         )  # fmt: skip

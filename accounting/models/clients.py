@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,16 @@ class OrganizationNumberField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"max_length": max(self.max_length, 20), **kwargs})
+
+
+bank_account_validator = RegexValidator(
+    r"^\d{4}\.?\d{2}\.?\d{5}$",
+    _("A Norwegian bank account number has 11 digits (e.g. 1503.12.34567)."),
+)
+
+
+def client_logo_path(client: "Client", filename: str) -> str:
+    return f"clients/{client.pk or 'new'}/logo/{filename}"
 
 
 class Client(TimeStamped):
@@ -55,6 +66,31 @@ class Client(TimeStamped):
             "Number given to the next finalized invoice or credit note. Numbers already "
             "used are skipped."
         ),
+    )
+
+    # -- printed on the client's invoice PDFs ------------------------------------------------
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    bank_account = models.CharField(
+        _("bank account"),
+        max_length=13,
+        blank=True,
+        validators=[bank_account_validator],
+        help_text=_("Printed on invoices with the KID, where the customer pays."),
+    )
+    logo = models.ImageField(
+        _("logo"),
+        upload_to=client_logo_path,
+        blank=True,
+        help_text=_("PNG or JPEG, printed at the top of the invoices."),
+    )
+    invoice_language = models.CharField(
+        _("invoice language"),
+        max_length=5,
+        choices=[("nb", _("Norwegian Bokmål")), ("en", _("English"))],
+        default="nb",
+        help_text=_("The language of the invoice PDFs Ledgerbridge draws for this client."),
     )
 
     class Meta:

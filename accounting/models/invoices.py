@@ -33,6 +33,7 @@ class Invoice(ClientOwned):
         UNPAID = "unpaid", _("Unpaid")
         PARTLY_PAID = "partly_paid", _("Partly paid")
         PAID = "paid", _("Paid")
+        CREDITED = "credited", _("Credited")
 
     number = models.PositiveBigIntegerField(
         _("number"),

@@ -15,6 +15,7 @@ from accounting.models import Invoice, InvoiceLine
 from accounting.numbering import invoice_number_next, kid_for
 from accounting.pdf import invoice_pdf_bytes
 from accounting.references import DocumentKind, document_reference
+from accounting.services.payments import invoice_payment_status_refresh
 from integrations.outbox import Operation, TransferKind, transfer_enqueue
 
 
@@ -133,6 +134,9 @@ def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str 
             f"invoice-{invoice.number}.pdf", ContentFile(invoice_pdf_bytes(invoice)), save=False
         )
     invoice.save()
+    if invoice.is_credit_note:
+        # The credited invoice now owes less (or nothing): its payment status follows.
+        invoice_payment_status_refresh(invoice=invoice.credited_invoice)
     kind = TransferKind.CREDIT_NOTE if invoice.is_credit_note else TransferKind.INVOICE
     transfer_enqueue(obj=invoice, kind=kind, operation=Operation.CREATE)
     return invoice

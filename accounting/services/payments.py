@@ -26,12 +26,27 @@ def payment_record(*, payment: Payment) -> tuple[Payment, bool]:
 
 
 def invoice_payment_status_refresh(*, invoice: Invoice) -> Invoice:
-    """Set amount paid and payment status from the invoice's payments. Allowed when finalized."""
+    """Set amount paid and payment status from the invoice's payments and finalized credit
+    notes. Allowed when finalized.
+
+    What the customer owes is the invoice's total less what its credit notes credit: an invoice
+    credited in full is "Credited" (nothing was or is to be paid), one credited in part is paid
+    once the payments cover the rest."""
     paid = invoice.payments.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
     total = invoice.totals.amount_incl_vat
-    if paid <= 0:
+    credited = -sum(
+        (
+            note.totals.amount_incl_vat
+            for note in invoice.credit_notes.filter(state=Invoice.State.FINALIZED)
+        ),
+        Decimal("0.00"),
+    )
+    owed = total - credited
+    if credited > 0 and owed <= 0:
+        status = Invoice.PaymentStatus.CREDITED
+    elif paid <= 0:
         status = Invoice.PaymentStatus.UNPAID
-    elif paid < total:
+    elif paid < owed:
         status = Invoice.PaymentStatus.PARTLY_PAID
     else:
         status = Invoice.PaymentStatus.PAID

@@ -29,7 +29,7 @@ from .exporters import (
 from .importers import ExpenseImporter, PaymentImporter
 from .initial_sync import InitialSync
 from .models import PowerOfficeSettings, VoucherRoute
-from .pos import PosBatchExporter, pos_settings_test
+from .pos import PosBatchExporter, fetch_pos_products, pos_settings_test
 from .sales_orders import SalesOrderExporter
 from .types import ClientIntegrationInformation
 from .vouchers import CreditNoteExporter, InvoiceExporter
@@ -129,6 +129,18 @@ class PowerOfficeConnector(BaseConnector):
         """The POS settings page's "Test connection": keys and every configured product id."""
         ok, message = pos_settings_test(pos_settings=pos_settings)
         return ConnectionTestResult(ok, message)
+
+    def fetch_pos_products(self, pos_settings):
+        """PowerOffice Go's product list (code, name, sales account) to pick POS products from."""
+        from integrations.outbox import connection_for
+
+        connection = connection_for(client=pos_settings.client, system=self.system)
+        if connection is None:
+            raise errors.ConnectionMisconfigured(
+                _("%(client)s has no PowerOffice Go connection. Add one first.")
+                % {"client": pos_settings.client}
+            )
+        return fetch_pos_products(connection=connection)
 
     def client_for(self, connection: Connection) -> PowerOfficeClient:
         return PowerOfficeClient.for_connection(connection)

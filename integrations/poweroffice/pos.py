@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounting.models import Customer
 from accounting.money import ZERO, round_money, split_vat
-from integrations.base import DocumentExporter, ImportReport, TransferContext
+from integrations.base import DocumentExporter, ImportReport, PosProduct, TransferContext
 from integrations.documents import document_reference_of
 from integrations.errors import AuthError, DataError, NotFound, OutcomeUnknown, PermanentError
 from integrations.models import ExternalLink, Operation, TransferKind
@@ -148,12 +148,15 @@ class PosSalesOrderApi(SalesOrderApi):
         body = {"DeliveryType": "Auto", "VoucherDate": voucher_date.isoformat()}
         self.client._post_action(f"/SalesOrders/{order_id}/createAndSendInvoice", body)
 
-    def product_exists(self, product_id: int) -> bool:
+    def product(self, product_id: int) -> Dto | None:
+        """The product with this id, None when PowerOffice Go does not have it."""
         try:
-            self.client._get(f"/Products/{int(product_id)}")
+            return self.client.get_product(int(product_id)) or None
         except NotFound:
-            return False
-        return True
+            return None
+
+    def product_exists(self, product_id: int) -> bool:
+        return self.product(product_id) is not None
 
     def find_customer_id(self, number: int) -> int | None:
         for row in self.client.list_customers(numbers=[number]):
@@ -162,15 +165,65 @@ class PosSalesOrderApi(SalesOrderApi):
         return None
 
 
-def fetch_missing_pos_products(*, connection, pos_settings: PosSettings) -> list[str]:
-    """"label (id)" of each configured product id that PowerOffice Go does not know."""
+def _account_numbers(client) -> dict[Any, str]:
+    """General ledger account id -> account number, to show a product's sales account."""
+    return {
+        row.get("Id"): str(row.get("AccountNo"))
+        for row in client.list_general_ledger_accounts()
+        if row.get("Id") is not None
+    }
+
+
+def _pos_product(row: Dto, accounts: dict[Any, str]) -> PosProduct:
+    account_id = row.get("StandardSalesAccountId")
+    return PosProduct(
+        external_id=int(row["Id"]),
+        code=str(row.get("Code") or ""),
+        name=str(row.get("Name") or ""),
+        sales_account=accounts.get(account_id, str(account_id or "")),
+    )
+
+
+def fetch_pos_products(*, connection) -> list[PosProduct]:
+    """PowerOffice Go's active products with code, name and sales account, by code."""
     from .client import PowerOfficeClient
 
-    api = PosSalesOrderApi(PowerOfficeClient.for_connection(connection))
+    client = PowerOfficeClient.for_connection(connection)
+    accounts = _account_numbers(client)
+    products = [
+        _pos_product(row, accounts)
+        for row in client.list_products()
+        if row.get("Id") is not None and not row.get("IsArchived")
+    ]
+    return sorted(products, key=lambda p: (p.code.zfill(20) if p.code.isdigit() else p.code))
+
+
+def fetch_configured_pos_products(
+    *, connection, pos_settings: PosSettings
+) -> list[tuple[str, int, PosProduct | None]]:
+    """(label, id, product or None when PowerOffice Go does not know the id) for each product
+    id the settings name, in form order."""
+    from .client import PowerOfficeClient
+
+    client = PowerOfficeClient.for_connection(connection)
+    api = PosSalesOrderApi(client)
+    configured = pos_settings.configured_product_ids()
+    accounts = _account_numbers(client) if configured else {}
+    result = []
+    for label, product_id in configured.items():
+        row = api.product(product_id)
+        result.append((label, product_id, _pos_product(row, accounts) if row else None))
+    return result
+
+
+def fetch_missing_pos_products(*, connection, pos_settings: PosSettings) -> list[str]:
+    """"label (id)" of each configured product id that PowerOffice Go does not know."""
     return [
         f"{label} ({product_id})"
-        for label, product_id in pos_settings.configured_product_ids().items()
-        if not api.product_exists(product_id)
+        for label, product_id, product in fetch_configured_pos_products(
+            connection=connection, pos_settings=pos_settings
+        )
+        if product is None
     ]
 
 
@@ -331,16 +384,20 @@ __all__ = [
     "PosBatchExporter",
     "PosSaleExporter",
     "PosSalesOrderApi",
+    "fetch_configured_pos_products",
     "fetch_missing_pos_products",
+    "fetch_pos_products",
     "pos_sale_payload",
     "pos_sale_reference",
 ]
 
 
 def pos_settings_test(*, pos_settings: PosSettings) -> tuple[bool, str]:
-    """"Test connection" of the POS settings page: the keys (the connection test) and that every
-    configured product id exists in PowerOffice Go, naming each one that does not."""
+    """"Test connection" of the POS settings page: every configured product id exists in
+    PowerOffice Go, and the keys work. The message leads with the reason and gives one line per
+    product; the connection's own report (client name, privileges) comes last."""
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     from integrations.connections import connection_test
     from integrations.errors import ConnectionMisconfigured, IntegrationError
@@ -351,15 +408,41 @@ def pos_settings_test(*, pos_settings: PosSettings) -> tuple[bool, str]:
         return False, _("%(client)s has no PowerOffice Go connection. Add one first.") % {
             "client": pos_settings.client}
     result = connection_test(connection=connection)
+    connection_line = _("Connection: %(result)s") % {"result": result.message}
     try:
-        missing = fetch_missing_pos_products(connection=connection, pos_settings=pos_settings)
+        products = fetch_configured_pos_products(connection=connection, pos_settings=pos_settings)
     except (IntegrationError, ConnectionMisconfigured) as err:
-        return False, f"{result.message} " + _("Products not checked: %(error)s") % {"error": err}
+        head = _("The product ids could not be checked: %(error)s") % {"error": err}
+        return False, "\n".join([head, connection_line])
+    if not products:
+        return False, "\n".join([
+            _("No product ids are set: pick the products from PowerOffice Go's list below."),
+            connection_line,
+        ])
+    missing = [(label, product_id) for label, product_id, product in products if not product]
+    lines = []
+    for label, product_id, product in products:
+        if product is None:
+            lines.append(_("%(label)s: %(id)s does not exist in PowerOffice Go.")
+                         % {"label": label, "id": product_id})
+        else:
+            lines.append(_("%(label)s: %(id)s = %(code)s %(name)s (sales account %(account)s)")
+                         % {"label": label, "id": product_id, "code": product.code,
+                            "name": product.name, "account": product.sales_account or "—"})
     if missing:
-        return False, f"{result.message} " + _(
-            "These product ids do not exist in PowerOffice Go: %(missing)s."
-        ) % {"missing": ", ".join(missing)}
-    checked = len(pos_settings.configured_product_ids())
-    return result.ok, f"{result.message} " + _(
-        "All %(count)d configured product ids exist in PowerOffice Go."
-    ) % {"count": checked}
+        head = ngettext(
+            "%(count)d product id does not exist in PowerOffice Go; pick it from the product "
+            "list:",
+            "%(count)d product ids do not exist in PowerOffice Go; pick them from the product "
+            "list:",
+            len(missing),
+        ) % {"count": len(missing)}
+        return False, "\n".join([head, *lines, connection_line])
+    head = ngettext(
+        "The configured product id exists in PowerOffice Go:",
+        "All %(count)d configured product ids exist in PowerOffice Go:",
+        len(products),
+    ) % {"count": len(products)}
+    if not result.ok:
+        head = _("The products are found, but the connection reports a problem:")
+    return result.ok, "\n".join([head, *lines, connection_line])

@@ -112,7 +112,7 @@ class TestInvoiceAdmin:
         )
         invoice.refresh_from_db()
         assert invoice.state == Invoice.State.FINALIZED and invoice.number == 10001
-        assert "1 invoice(s) finalized" in response.content.decode()
+        assert "1 invoice finalized and queued for transfer." in response.content.decode()
 
     def test_change_page_shows_what_finalized_an_invoice_without_a_person(self, superuser_client):
         invoice = InvoiceFactory(lines=1)

@@ -36,7 +36,7 @@ def test_demo_has_two_finalized_invoices_with_pdfs_and_one_credit_note():
     assert len(invoices) == 2 and len(credit_notes) == 1
     for invoice in invoices:
         content = invoice.pdf.read()
-        assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+        assert content.startswith(b"%PDF-") and content.rstrip().endswith(b"%%EOF")
     assert (
         credit_notes[0].totals.amount_incl_vat
         == -credit_notes[0].credited_invoice.totals.amount_incl_vat

@@ -190,11 +190,22 @@ def test_test_connection_names_each_product_id_missing_in_poweroffice(world):
     world.settings.save()
     ok, message = pos_settings_test(pos_settings=world.settings)
     assert not ok
-    assert "product id, 15 % VAT (987654)" in message
-    assert "product id, 25 % VAT" not in message
+    lines = message.splitlines()
+    # The reason leads; one line per product; the connection's report comes last.
+    assert lines[0] == (
+        "1 product id does not exist in PowerOffice Go; pick it from the product list:"
+    )
+    assert "product id, 15 % VAT: 987654 does not exist in PowerOffice Go." in lines
+    assert len(lines) == 1 + 6 + 1
+    assert lines[-1].startswith("Connection: Connected to")
 
 
 def test_test_connection_passes_with_every_product_present(world):
     ok, message = pos_settings_test(pos_settings=world.settings)
     assert ok, message
-    assert "All 6 configured product ids exist" in message
+    lines = message.splitlines()
+    assert lines[0] == "All 6 configured product ids exist in PowerOffice Go:"
+    product_25 = world.settings.product_id_vat_25
+    line_25 = next(line for line in lines if line.startswith("product id, 25 % VAT:"))
+    assert line_25.startswith(f"product id, 25 % VAT: {product_25} = ")
+    assert "(sales account " in line_25

@@ -50,7 +50,7 @@ def test_test_connection_asks_the_connector_and_reports_its_answer(admin_client)
         response = admin_client.post(url, follow=True)
     assert connector.asked == [pos_settings.pk]
     shown = [str(m) for m in response.context["messages"]]
-    assert shown == ["Connection test failed: These product ids do not exist: 25 % VAT (30)."]
+    assert shown == ["These product ids do not exist: 25 % VAT (30)."]  # the reason first
 
 
 def test_sale_list_filters_and_searches_by_number(admin_client):
@@ -112,3 +112,60 @@ def test_an_unsent_sale_can_still_be_corrected(admin_client):
     page = admin_client.get(reverse("admin:pos_possale_change", args=[sale.pk]))
 
     assert 'name="number"' in page.content.decode()
+
+
+class TestProductPicker:
+    """The product id boxes offer PowerOffice Go's products, fetched through the connection,
+    with code, name and sales account; a typed id still works."""
+
+    PRODUCTS = [
+        {"Id": 30, "Code": "KASSE-25", "Name": "Servering 25 %", "StandardSalesAccountId": 1011},
+        {"Id": 33, "Code": "KASSE-0", "Name": "Servering 0 %", "StandardSalesAccountId": 1012},
+        {"Id": 99, "Code": "OLD", "Name": "Archived", "IsArchived": True},
+    ]
+
+    @pytest.fixture
+    def pos_settings(self, settings, http):
+        from tests.integrations.poweroffice.conftest import API
+        from tests.integrations.poweroffice.export_helpers import (
+            ACCOUNTS,
+            make_connection,
+            mock_token,
+        )
+
+        connection = make_connection(settings)
+        mock_token(http)
+        http.add("GET", f"{API}/Products", json=self.PRODUCTS)
+        http.add("GET", f"{API}/GeneralLedgerAccounts", json=ACCOUNTS)
+        return PosSettingsFactory(client=connection.client, product_id_vat_25=30)
+
+    def test_change_page_lists_the_products_with_code_name_and_sales_account(
+        self, admin_client, pos_settings
+    ):
+        page = admin_client.get(
+            reverse("admin:pos_possettings_change", args=[pos_settings.pk])
+        ).content.decode()
+        assert 'list="pos-poweroffice-products"' in page
+        assert '<option value="30" label="KASSE-25 · Servering 25 % · sales account 3000">' in page
+        assert '<option value="33" label="KASSE-0 · Servering 0 % · sales account 3100">' in page
+        assert 'value="99"' not in page  # archived products are not offered
+        assert '<tr data-product-id="30"><td>30</td><td>KASSE-25</td>' in page
+
+    def test_a_typed_id_is_saved_as_typed(self, admin_client, pos_settings):
+        url = reverse("admin:pos_possettings_change", args=[pos_settings.pk])
+        form = admin_client.get(url).context["adminform"].form
+        data = {name: value for name, value in form.initial.items() if value is not None}
+        data.update({"client": pos_settings.client_id, "enabled_since": "2025-01-01",
+                     "run_time": "03:00", "product_id_vat_12": "4711"})
+        response = admin_client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        pos_settings.refresh_from_db()
+        assert pos_settings.product_id_vat_12 == 4711
+
+    def test_no_connection_says_why_there_is_no_list(self, admin_client):
+        pos_settings = PosSettingsFactory()
+        page = admin_client.get(
+            reverse("admin:pos_possettings_change", args=[pos_settings.pk])
+        ).content.decode()
+        assert "The product list could not be fetched:" in page
+        assert "has no PowerOffice Go connection" in page

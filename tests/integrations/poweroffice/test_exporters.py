@@ -309,6 +309,11 @@ class TestInvoiceExport:
         assert "could not be processed" in transfer.last_error
         assert link_for_object(connection=connection, obj=invoice) is None
         assert not DocumentSend.objects.exists()  # the next try sends without a look-up
+        # The attempt keeps the refused POST, not the look-up that followed it.
+        attempt = transfer.attempt_set.get()
+        assert attempt.http_status == 400
+        assert attempt.request_summary.startswith("POST ")
+        assert "OutgoingInvoiceJournals" in attempt.request_summary
 
     def test_an_answer_that_cannot_be_read_is_an_unknown_outcome_looked_up_next_time(
         self, connection, http, run, monkeypatch
