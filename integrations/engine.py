@@ -348,15 +348,43 @@ def transfer_cancel(*, transfer: Transfer, by=None) -> Transfer:
     return transfer
 
 
-def transfers_requeue_failed(*, client=None, kind: str | None = None, by=None) -> int:
-    """Re-queue every failed transfer (optionally of one client and/or kind). Returns how many."""
+#: Failed transfers re-queued per transaction by `transfers_requeue_failed`.
+REQUEUE_BATCH_SIZE = 500
+
+
+def transfers_requeue_failed(
+    *, client=None, kind: str | None = None, by=None, batch_size: int = REQUEUE_BATCH_SIZE
+) -> int:
+    """Re-queue every failed transfer (optionally of one client and/or kind). Returns how many.
+
+    Works through primary-key ranges, each batch in its own transaction whose transfers are
+    handed to the queue when it commits. No cursor stays open across a batch: handing over a
+    task may close the database connection (Django-Q2's ORM broker closes "old" connections,
+    and in sync mode the task runs inline), and the next batch simply opens a new one."""
     failed = Transfer.objects.filter(status=TransferStatus.FAILED)
     if client is not None:
         failed = failed.filter(client=client)
     if kind:
         failed = failed.filter(kind=kind)
+    count, after = 0, 0
+    while True:
+        ids = list(failed.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[
+            :batch_size
+        ])
+        if not ids:
+            return count
+        count += _requeue_batch(ids=ids, by=by)
+        after = ids[-1]
+
+
+@transaction.atomic
+def _requeue_batch(*, ids: list[int], by) -> int:
+    """One batch of `transfers_requeue_failed`: the transfers still failed among `ids` go back
+    to pending, except where the same object already waits (that transfer will send it)."""
     count = 0
-    for transfer in failed.order_by("pk").iterator():
+    for transfer in Transfer.objects.select_for_update().filter(
+        pk__in=ids, status=TransferStatus.FAILED
+    ).order_by("pk"):
         if transfer_requeue(transfer=transfer, by=by).pk == transfer.pk:
             count += 1
     return count
