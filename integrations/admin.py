@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .admin_forms import CONFIRM_FIELD, ConnectionForm
 from .admin_triage import SameErrorFilter, requeue_same_view, requeue_view
-from .connections import connection_secrets_update, connection_test
+from .connections import connection_enable, connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
 from .models import Connection, ExternalLink, Transfer, TransferAttempt, TransferStatus
 from .selectors import transfers_overview
@@ -81,6 +81,13 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if obj.enabled and "enabled" in form.changed_data:
+            released = connection_enable(connection=obj)
+            if released:
+                self.message_user(request, ngettext(
+                    "%(count)d waiting transfer released.",
+                    "%(count)d waiting transfers released.", released,
+                ) % {"count": released}, messages.SUCCESS)  # fmt: skip
         # The add form offers every connector's secrets; keep those of the chosen system only.
         wanted = set(_secret_fields_for(obj.system))
         values = {
@@ -175,7 +182,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
     list_display = [
-        "created_at", "client", "system", "kind", "object_label", "status", "attempts",
+        "created_at", "client", "system", "kind", "object_label", "status_label", "attempts",
         "next_attempt_at", "external_id",
     ]
     list_filter = [
@@ -193,7 +200,14 @@ class TransferAdmin(ReadOnlyAdmin):
     change_form_template = "admin/integrations/transfer/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        fields = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        # "waiting: connection disabled" next to the stored status.
+        return [*fields[: fields.index("status") + 1], "status_label",
+                *fields[fields.index("status") + 1:]]  # fmt: skip
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return obj.status_text()
 
     def has_retransfer_permission(self, request):
         return request.user.has_perm("integrations.retransfer_transfer")

@@ -50,16 +50,38 @@ def connection_mark_broken(*, connection: Connection, reason: str) -> Connection
 @transaction.atomic
 def connection_mark_fixed(*, connection: Connection) -> int:
     """Clear the broken flag and release the transfers that waited. Returns how many."""
-    from .outbox import transfer_schedule
-
     connection.broken_since = None
     connection.broken_reason = ""
     connection.save(update_fields=["broken_since", "broken_reason", "updated_at"])
+    return connection_waiting_release(connection=connection)
+
+
+@transaction.atomic
+def connection_enable(*, connection: Connection) -> int:
+    """Enable the connection (if it is not yet) and send what waited for it: documents
+    finalized while it was disabled, and anything queued before it was disabled. Every path
+    that switches a connection on calls this (the admin's save included). Returns how many
+    transfers were released. Records dated before `enabled_since` are still skipped by the
+    exporters, as for any transfer."""
+    if not connection.enabled:
+        connection.enabled = True
+        connection.save(update_fields=["enabled", "updated_at"])
+    return connection_waiting_release(connection=connection)
+
+
+@transaction.atomic
+def connection_waiting_release(*, connection: Connection) -> int:
+    """Make the connection's pending transfers due now and hand them to the queue when the
+    transaction commits (unless the connection still cannot send: disabled or broken; the
+    sweep takes them once it can). Returns how many were released."""
+    from .outbox import transfer_schedule
+
     waiting = Transfer.objects.filter(connection=connection, status=TransferStatus.PENDING)
     ids = list(waiting.values_list("pk", flat=True))
     waiting.update(next_attempt_at=timezone.now(), queued_at=None)
-    for transfer_id in ids:
-        transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
+    if connection.enabled and not connection.is_broken:
+        for transfer_id in ids:
+            transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
     return len(ids)
 
 
