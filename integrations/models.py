@@ -253,6 +253,21 @@ class Transfer(models.Model):
         blank=True,
         help_text=_("When a worker task was last requested; the sweep re-requests stale ones."),
     )
+    worker = models.CharField(
+        _("worker"),
+        max_length=100,
+        blank=True,
+        help_text=_("The process (host:pid) that claimed it last."),
+    )
+    heartbeat_at = models.DateTimeField(
+        _("last sign of life"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Renewed while a task worker runs it; a running transfer without a recent one is "
+            "put back to pending by the sweep."
+        ),
+    )
     notified_at = models.DateTimeField(
         _("failure e-mailed"),
         null=True,

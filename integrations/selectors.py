@@ -40,10 +40,15 @@ def transfers_waiting_for_same_object(*, transfer: Transfer) -> QuerySet:
     ).exclude(pk=transfer.pk)
 
 
-def transfers_stale_running(*, cutoff: datetime) -> QuerySet:
-    return Transfer.objects.filter(
-        status=TransferStatus.RUNNING, started_at__lt=cutoff
-    ).select_related("connection")
+def transfers_stale_running(*, cutoff: datetime, silent_since: datetime | None = None) -> QuerySet:
+    """Running transfers presumed dead: without heartbeat and started before `cutoff`, or with
+    a heartbeat older than `silent_since`."""
+    stale = Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    if silent_since is not None:
+        stale |= Q(heartbeat_at__lt=silent_since)
+    return Transfer.objects.filter(stale, status=TransferStatus.RUNNING).select_related(
+        "connection"
+    )
 
 
 def transfers_overview(*, now: datetime | None = None) -> list[dict]:
