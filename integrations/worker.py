@@ -106,8 +106,11 @@ def transfer_running(transfer_id: int) -> Iterator[None]:
 def _release(transfer_id: int) -> None:
     from .engine import transfer_release_interrupted
 
-    # The signal may have cut a database call short: start from a fresh connection.
-    db.connections.close_all()
+    # The signal may have cut a database call short: start from a fresh connection (outside
+    # any transaction; the exception has left every atomic block of the task by now).
+    for connection in db.connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
     released = transfer_release_interrupted(transfer_id=transfer_id, worker=worker_name())
     logger.warning(
         "Task worker %s stopped by SIGTERM while running transfer %s%s", worker_name(),
