@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_q",
     "import_export",
     "ninja",  # serves its Swagger UI assets from static files (no CDN needed)
     "accounting",
@@ -98,6 +97,8 @@ INSTALLED_APPS = [
     "pos",
     "api",
     "csp",
+    # After integrations, whose `qcluster` command (a clean stop on SIGTERM) replaces Django-Q2's.
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -288,11 +289,20 @@ INTEGRATIONS_MAX_ATTEMPTS = env.int("INTEGRATIONS_MAX_ATTEMPTS", default=8)
 # Operators: first retry delay in seconds; doubles per attempt, with jitter, up to the cap.
 INTEGRATIONS_BACKOFF_BASE = env.float("INTEGRATIONS_BACKOFF_BASE", default=30.0)
 INTEGRATIONS_BACKOFF_CAP = env.float("INTEGRATIONS_BACKOFF_CAP", default=3600.0)
-# Operators: a transfer still "running" this many seconds after it started is presumed dead
-# (worker killed) and put back in the queue by the sweep. Must exceed Q_CLUSTER["timeout"].
+# Operators: a transfer run without a heartbeat (by a management command or in sync mode) and
+# still "running" this many seconds after it started is presumed dead and put back in the queue
+# by the sweep. Must exceed Q_CLUSTER["timeout"].
 INTEGRATIONS_RUNNING_TIMEOUT = env.int("INTEGRATIONS_RUNNING_TIMEOUT", default=900)
 # Seconds an export lease (integrations.documents.export_lease) holds when its holder dies.
 INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=300)
+# Seconds between two tries of a transfer whose connection lacks a key or a base URL (it waits,
+# using up no attempt; saving the connection's keys releases it at once).
+INTEGRATIONS_INCOMPLETE_CONNECTION_WAIT = env.int(
+    "INTEGRATIONS_INCOMPLETE_CONNECTION_WAIT", default=600
+)
+# Operators: a task worker renews the heartbeat of the transfer it runs every quarter of this;
+# a running transfer whose heartbeat is older (its worker was killed) goes back to pending.
+INTEGRATIONS_HEARTBEAT_TIMEOUT = env.int("INTEGRATIONS_HEARTBEAT_TIMEOUT", default=120)
 # Operators: minutes between two failure e-mails for one connection; failures in between are
 # collected into the next mail (one mail per burst, not one per transfer).
 INTEGRATIONS_FAILURE_MAIL_MINUTES = env.int("INTEGRATIONS_FAILURE_MAIL_MINUTES", default=30)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
@@ -22,7 +22,7 @@ from .admin_triage import (
     requeue_same_view,
     requeue_view,
 )
-from .connections import connection_secrets_update, connection_test
+from .connections import connection_enable, connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
 from .models import Connection, ExternalLink, Transfer, TransferAttempt, TransferStatus
 from .selectors import transfers_overview
@@ -91,6 +91,13 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if obj.enabled and "enabled" in form.changed_data:
+            released = connection_enable(connection=obj)
+            if released:
+                self.message_user(request, ngettext(
+                    "%(count)d waiting transfer released.",
+                    "%(count)d waiting transfers released.", released,
+                ) % {"count": released}, messages.SUCCESS)  # fmt: skip
         # The add form offers every connector's secrets; keep those of the chosen system only.
         wanted = set(_secret_fields_for(obj.system))
         values = {
@@ -185,7 +192,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Transfer)
 class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     list_display = [
-        "created_at", "client", "system", "kind", "object_label", "status", "attempts",
+        "created_at", "client", "system", "kind", "object_label", "status_label", "attempts",
         "next_attempt_at", "external_id",
     ]
     list_filter = [
@@ -206,7 +213,14 @@ class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
         return self.detail_fields(self.exclude)
 
     def get_readonly_fields(self, request, obj=None):
-        return self.detail_fields(self.exclude)
+        fields = self.detail_fields(self.exclude)
+        # "waiting: connection disabled" next to the stored status.
+        at = fields.index("status") + 1 if "status" in fields else len(fields)
+        return [*fields[:at], "status_label", *fields[at:]]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        return obj.status_text()
 
     def has_retransfer_permission(self, request):
         return request.user.has_perm("integrations.retransfer_transfer")

@@ -1,4 +1,4 @@
-"""Setup > Tools: re-transfer customers or projects by number (an admin view, no model).
+"""Setup > Tools: re-transfer customers, projects or invoices by number (an admin view).
 
 Parses the form, calls `records_retransfer`, reports with messages. Needs the "Can re-queue and
 cancel transfers" permission, like the sync log's re-queue action.
@@ -33,7 +33,10 @@ class RetransferForm(forms.Form):
     numbers = forms.CharField(
         label=_("Numbers"),
         max_length=2000,
-        help_text=_("Customer or project numbers, separated by commas, e.g. 10023, 10024."),
+        help_text=_(
+            "Customer, project or invoice numbers, separated by commas, e.g. 10023, 10024. "
+            "Invoices are found among finalized invoices and credit notes."
+        ),
     )
 
 
@@ -69,7 +72,7 @@ def retransfer_tool_view(model_admin, request):
         return HttpResponseRedirect(reverse("admin:integrations_retransfer_tool"))
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": gettext("Tools: re-transfer customers or projects"),
+        "title": gettext("Tools: re-transfer customers, projects or invoices"),
         "opts": model_admin.model._meta,
         "form": form,
     }

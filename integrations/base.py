@@ -28,6 +28,7 @@ from .documents import (
 )
 from .errors import (
     AuthError,
+    ConnectionIncomplete,
     ConnectionMisconfigured,
     DataError,
     OutcomeUnknown,
@@ -112,7 +113,12 @@ class TransferContext:
     def client(self) -> Any:
         """The connector's API client for this connection, built once per attempt."""
         if self._client is None:
-            self._client = self.connector.client_for(self.connection)
+            try:
+                self._client = self.connector.client_for(self.connection)
+            except ConnectionIncomplete:
+                raise
+            except ConnectionMisconfigured as err:
+                raise ConnectionIncomplete(str(err)) from err
         return self._client
 
     @property

@@ -22,13 +22,15 @@ logger = logging.getLogger(__name__)
 @transaction.atomic
 def connection_secrets_update(*, connection: Connection, values: dict[str, str]) -> Connection:
     """Set the secrets given with a value; blank values keep what is stored. New credentials
-    have not been tested, so the last test's outcome is forgotten (the checklist asks again)."""
+    have not been tested, so the last test's outcome is forgotten (the checklist asks again);
+    transfers that waited for the connection to be complete are released."""
     stored = connection.secrets or {}
     changed = {name: value for name, value in values.items() if value and stored.get(name) != value}
     if changed:
         connection.secrets = {**stored, **changed}
         connection.last_test_ok, connection.last_test_result = None, ""
         connection.save(update_fields=["secrets", "last_test_ok", "last_test_result", "updated_at"])
+        connection_waiting_release(connection=connection)  # those waiting for a missing key
     return connection
 
 
@@ -53,11 +55,34 @@ def connection_mark_fixed(*, connection: Connection) -> int:
     connection.broken_since = None
     connection.broken_reason = ""
     connection.save(update_fields=["broken_since", "broken_reason", "updated_at"])
+    return connection_waiting_release(connection=connection)
+
+
+@transaction.atomic
+def connection_enable(*, connection: Connection) -> int:
+    """Enable the connection (if it is not yet) and send what waited for it: documents
+    finalized while it was disabled, and anything queued before it was disabled. Every path
+    that switches a connection on calls this (the admin's save included). Returns how many
+    transfers were released. Records dated before `enabled_since` are still skipped by the
+    exporters, as for any transfer."""
+    if not connection.enabled:
+        connection.enabled = True
+        connection.save(update_fields=["enabled", "updated_at"])
+    return connection_waiting_release(connection=connection)
+
+
+@transaction.atomic
+def connection_waiting_release(*, connection: Connection) -> int:
+    """Make the connection's pending transfers due now and hand them to the queue when the
+    transaction commits (unless the connection still cannot send: disabled or broken; the
+    sweep takes them once it can). Returns how many were released."""
+
     waiting = Transfer.objects.filter(connection=connection, status=TransferStatus.PENDING)
     ids = list(waiting.values_list("pk", flat=True))
     waiting.update(next_attempt_at=timezone.now(), queued_at=None)
-    for transfer_id in ids:
-        transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
+    if connection.enabled and not connection.is_broken:
+        for transfer_id in ids:
+            transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))
     return len(ids)
 
 

@@ -60,6 +60,7 @@ class DashboardRow:
     oldest_pending: datetime | None
     oldest_pending_url: str
     pos_batch: object | None = None
+    waiting_disabled: int = 0  # pending transfers that wait for the connection to be enabled
 
 
 def sync_log_url(**params) -> str:
@@ -117,6 +118,7 @@ def dashboard_rows(*, now: datetime | None = None) -> list[DashboardRow]:
             row["client_id"], row["client"], row["system"], str(label), bars,
             row["oldest_pending"], pending_url,
             batches.get(row["client_id"]) if row["system"] == System.POWEROFFICE else None,
+            row["waiting_disabled"],
         ))  # fmt: skip
     _scale(rows)
     return rows

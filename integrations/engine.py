@@ -31,6 +31,7 @@ from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
 from .connections import connection_mark_broken
 from .errors import (
     AuthError,
+    ConnectionIncomplete,
     ConnectionMisconfigured,
     DataError,
     Deferred,
@@ -42,6 +43,7 @@ from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
 from .outbox import transfer_schedule
 from .registry import get_connector
 from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
+from .worker import heartbeats_enabled, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +67,13 @@ def _claimable(transfer_id: int, now: datetime):
 
 
 def transfer_claim(transfer_id: int) -> Transfer | None:
-    """Move one due pending transfer to running; None if another worker has it or it is not due."""
+    """Move one due pending transfer to running; None if another worker has it or it is not due.
+    The claim names this process; in a cluster worker it is also the first heartbeat."""
     now = timezone.now()
     changes = dict(
-        status=TransferStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
-    )
+        status=TransferStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1,
+        worker=worker_name(), heartbeat_at=now if heartbeats_enabled() else None,
+    )  # fmt: skip
     if db_connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             locked = _claimable(transfer_id, now).select_for_update(skip_locked=True, of=("self",))
@@ -162,6 +166,11 @@ def _on_error(transfer: Transfer, attempt: TransferAttempt, err: Exception) -> N
         _retry_or_fail(transfer, attempt, TransientError(text), redact(text, secrets_))
     elif isinstance(err, Deferred):
         _defer(transfer, attempt, err, redact(str(err.message), secrets_))
+    elif isinstance(err, ConnectionIncomplete):
+        text = _("Waiting: the connection cannot be used as configured (%(error)s). It goes "
+                 "when the connection is fixed.") % {"error": err}
+        waits = Deferred(text, delay=settings.INTEGRATIONS_INCOMPLETE_CONNECTION_WAIT)
+        _defer(transfer, attempt, waits, redact(text, secrets_))
     elif isinstance(err, AuthError):
         _wait_for_connection(transfer, attempt, redact(str(err), secrets_))
     elif isinstance(err, TransientError):
@@ -300,12 +309,22 @@ def _hand_over(transfer: Transfer) -> None:
 # Sweep
 # ---------------------------------------------------------------------------------------------
 def transfers_reap_stale(*, now: datetime | None = None) -> int:
-    """Running transfers whose worker died: back to pending (or failed when out of attempts)."""
+    """Running transfers whose worker died: back to pending (or failed when out of attempts).
+    A transfer a cluster worker runs is dead when its heartbeat is older than
+    INTEGRATIONS_HEARTBEAT_TIMEOUT; one run without heartbeat (a command, sync mode) when it
+    started more than INTEGRATIONS_RUNNING_TIMEOUT ago."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.INTEGRATIONS_RUNNING_TIMEOUT)
+    silent_since = now - timedelta(seconds=settings.INTEGRATIONS_HEARTBEAT_TIMEOUT)
     count = 0
-    for transfer in transfers_stale_running(cutoff=cutoff):
-        text = f"The worker stopped before finishing (running since {transfer.started_at})."
+    for transfer in transfers_stale_running(cutoff=cutoff, silent_since=silent_since):
+        if transfer.heartbeat_at:
+            text = (
+                f"The worker {transfer.worker} stopped before finishing (no sign of life since "
+                f"{transfer.heartbeat_at})."
+            )
+        else:
+            text = f"The worker stopped before finishing (running since {transfer.started_at})."
         TransferAttempt.objects.filter(transfer=transfer, outcome=AttemptOutcome.RUNNING).update(
             outcome=AttemptOutcome.ERROR, error=text
         )
@@ -320,6 +339,39 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
             _save_pending(transfer)
         count += 1
     return count
+
+
+def transfer_heartbeat(*, transfer_id: int, worker: str) -> bool:
+    """A sign of life from the worker running the transfer. False when it no longer runs there."""
+    return bool(
+        Transfer.objects.filter(pk=transfer_id, status=TransferStatus.RUNNING, worker=worker)
+        .update(heartbeat_at=timezone.now())
+    )
+
+
+INTERRUPTED_TEXT = (
+    "The task worker was stopped (service shutdown) before the transfer finished; it is "
+    "pending again and runs once a worker is back."
+)
+
+
+def transfer_release_interrupted(*, transfer_id: int, worker: str) -> bool:
+    """The worker running the transfer was told to stop (SIGTERM): the transfer goes back to
+    pending, due now, without using up an attempt (the shutdown was not its fault); its open
+    attempt says what happened. False when it no longer runs on that worker."""
+    transfer = Transfer.objects.filter(
+        pk=transfer_id, status=TransferStatus.RUNNING, worker=worker
+    ).first()
+    if transfer is None:
+        return False
+    TransferAttempt.objects.filter(transfer=transfer, outcome=AttemptOutcome.RUNNING).update(
+        outcome=AttemptOutcome.ERROR, error=INTERRUPTED_TEXT
+    )
+    transfer.status, transfer.next_attempt_at = TransferStatus.PENDING, timezone.now()
+    transfer.attempts = max(0, transfer.attempts - 1)
+    transfer.queued_at, transfer.last_error = None, INTERRUPTED_TEXT
+    _save_pending(transfer)
+    return True
 
 
 def transfers_sweep(*, limit: int = 500) -> dict[str, int]:
@@ -393,15 +445,43 @@ def transfer_cancel(*, transfer: Transfer, by=None) -> Transfer:
     return transfer
 
 
-def transfers_requeue_failed(*, client=None, kind: str | None = None, by=None) -> int:
-    """Re-queue every failed transfer (optionally of one client and/or kind). Returns how many."""
+#: Failed transfers re-queued per transaction by `transfers_requeue_failed`.
+REQUEUE_BATCH_SIZE = 500
+
+
+def transfers_requeue_failed(
+    *, client=None, kind: str | None = None, by=None, batch_size: int = REQUEUE_BATCH_SIZE
+) -> int:
+    """Re-queue every failed transfer (optionally of one client and/or kind). Returns how many.
+
+    Works through primary-key ranges, each batch in its own transaction whose transfers are
+    handed to the queue when it commits. No cursor stays open across a batch: handing over a
+    task may close the database connection (Django-Q2's ORM broker closes "old" connections,
+    and in sync mode the task runs inline), and the next batch simply opens a new one."""
     failed = Transfer.objects.filter(status=TransferStatus.FAILED)
     if client is not None:
         failed = failed.filter(client=client)
     if kind:
         failed = failed.filter(kind=kind)
+    count, after = 0, 0
+    while True:
+        ids = list(failed.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[
+            :batch_size
+        ])
+        if not ids:
+            return count
+        count += _requeue_batch(ids=ids, by=by)
+        after = ids[-1]
+
+
+@transaction.atomic
+def _requeue_batch(*, ids: list[int], by) -> int:
+    """One batch of `transfers_requeue_failed`: the transfers still failed among `ids` go back
+    to pending, except where the same object already waits (that transfer will send it)."""
     count = 0
-    for transfer in failed.order_by("pk").iterator():
+    for transfer in Transfer.objects.select_for_update().filter(
+        pk__in=ids, status=TransferStatus.FAILED
+    ).order_by("pk"):
         if transfer_requeue(transfer=transfer, by=by).pk == transfer.pk:
             count += 1
     return count

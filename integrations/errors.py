@@ -132,3 +132,9 @@ class DataError(Exception):
 
 class ConnectionMisconfigured(ImproperlyConfigured):
     """The connection or settings are incomplete. Deliberately not an IntegrationError."""
+
+
+class ConnectionIncomplete(ConnectionMisconfigured):
+    """The connection itself cannot be used as configured (a key missing, no base URL for its
+    mode): nothing about the record is wrong, so its transfer waits for the connection to be
+    fixed instead of failing."""

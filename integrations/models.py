@@ -52,6 +52,15 @@ class TransferKind(models.TextChoices):
     CONNECTION_TEST = "connection_test", _("connection test")
 
 
+#: Finalized documents: they must never be dropped. A client's disabled connection still gets
+#: their transfers, which wait ("waiting: connection disabled") until it is enabled again.
+#: Registers (customers, projects, ...) are sent in full when a connection is first enabled.
+DOCUMENT_KINDS = frozenset({
+    TransferKind.INVOICE, TransferKind.CREDIT_NOTE, TransferKind.SALES_ORDER,
+    TransferKind.POS_BATCH,
+})  # fmt: skip
+
+
 class Operation(models.TextChoices):
     UPSERT = "upsert", _("create or update")
     CREATE = "create", _("create")
@@ -244,6 +253,21 @@ class Transfer(models.Model):
         blank=True,
         help_text=_("When a worker task was last requested; the sweep re-requests stale ones."),
     )
+    worker = models.CharField(
+        _("worker"),
+        max_length=100,
+        blank=True,
+        help_text=_("The process (host:pid) that claimed it last."),
+    )
+    heartbeat_at = models.DateTimeField(
+        _("last sign of life"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Renewed while a task worker runs it; a running transfer without a recent one is "
+            "put back to pending by the sweep."
+        ),
+    )
     notified_at = models.DateTimeField(
         _("failure e-mailed"),
         null=True,
@@ -297,6 +321,26 @@ class Transfer(models.Model):
     def describe_object(self) -> str:
         """"invoice 10023": the kind and our number, or how the object read when queued."""
         return f"{self.get_kind_display()} {self.object_number or self.object_repr}".strip()
+
+    def waiting_reason(self) -> str:
+        """Why a pending transfer is not sent now, or "": its connection is disabled (it goes
+        when the connection is enabled) or its credentials were rejected (it goes when a
+        connection test passes)."""
+        if self.status != TransferStatus.PENDING:
+            return ""
+        if not self.connection.enabled:
+            return str(_("connection disabled"))
+        if self.connection.is_broken:
+            return str(_("credentials rejected"))
+        return ""
+
+    def status_text(self) -> str:
+        """The status as the sync log shows it: "waiting: connection disabled" for a pending
+        transfer that cannot go yet, otherwise the status itself."""
+        reason = self.waiting_reason()
+        if reason:
+            return str(_("waiting: %(reason)s") % {"reason": reason})
+        return str(self.get_status_display())
 
 
 class AttemptOutcome(models.TextChoices):

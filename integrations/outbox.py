@@ -27,7 +27,15 @@ from django.utils.module_loading import import_string
 
 from .base import ConnectionTestResult, PosProduct
 from .errors import ConnectionMisconfigured, IntegrationError
-from .models import Connection, Operation, System, Transfer, TransferKind, TransferStatus
+from .models import (
+    DOCUMENT_KINDS,
+    Connection,
+    Operation,
+    System,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
 from .registry import connector_or_none
 
 __all__ = [
@@ -63,13 +71,17 @@ def _client_of(obj: models.Model, connection: Connection | None):
 
 
 def _connections_for(client, connection: Connection | None, kind: str) -> list[Connection]:
-    candidates = [connection] if connection is not None else Connection.objects.filter(
-        client=client, enabled=True
-    )
+    """The connections that get a transfer of `kind`: the enabled ones whose connector handles
+    it and, for a finalized document, the disabled ones too (the transfer waits for them)."""
+    if connection is not None:
+        candidates = [connection]
+    else:
+        candidates = Connection.objects.filter(client=client).order_by("pk")
     result = []
     for candidate in candidates:
         connector = connector_or_none(candidate.system)
-        if candidate.enabled and connector is not None and connector.handles(kind):
+        wanted = candidate.enabled or kind in DOCUMENT_KINDS
+        if wanted and connector is not None and connector.handles(kind):
             result.append(candidate)
     return result
 
@@ -83,7 +95,9 @@ def transfer_enqueue(
     connection: Connection | None = None,
     params: dict[str, Any] | None = None,
 ) -> list[Transfer]:
-    """Queue `obj` for every enabled connection of its client whose connector handles `kind`.
+    """Queue `obj` for every enabled connection of its client whose connector handles `kind`;
+    a finalized document (DOCUMENT_KINDS) also for a disabled one, where it waits until the
+    connection is enabled (`connections.connection_enable`).
 
     Runs in the caller's transaction. A pending transfer of the same object, kind and connection
     is reused (its params updated) instead of creating a second one. Returns the transfers (an
@@ -103,7 +117,7 @@ def transfer_enqueue(
             params=params or {},
         )
         transfers.append(transfer)
-        if is_new:
+        if is_new and conn.enabled:  # a disabled connection's transfer waits for it
             created.append(transfer.pk)
     for transfer_id in created:
         transaction.on_commit(lambda transfer_id=transfer_id: transfer_schedule(transfer_id))

@@ -1,5 +1,5 @@
-"""Manual re-transfer: send chosen customers or projects (or a client's untransferred invoices)
-to the accounting system again, whatever their state.
+"""Manual re-transfer: send chosen customers, projects, invoices or credit notes (or a client's
+untransferred invoices) to the accounting system again, whatever their state.
 
 It lives in `integrations`, not in `accounting.services`, because it changes no domain data: it
 only writes outbox rows (and forgets the "unchanged" hash of the records' links so they really
@@ -19,10 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from .models import ExternalLink, Operation, TransferKind
 from .outbox import transfer_enqueue
 
-#: What a user may re-transfer by number: choice value -> (transfer kind, label).
+#: What a user may re-transfer by number: choice value -> (transfer kind, label). Invoices and
+#: credit notes share one number series: each finalized one goes as what it is.
 RETRANSFER_KINDS = {
     "customers": (TransferKind.CUSTOMER, _("Customers")),
     "projects": (TransferKind.PROJECT, _("Projects")),
+    "invoices": (TransferKind.INVOICE, _("Invoices and credit notes")),
 }
 
 
@@ -52,6 +54,11 @@ def _records_by_number(*, client, kind: str, numbers: list[str]) -> dict[str, Mo
         return {str(c.number): c for c in rows}
     if kind == "projects":
         return {p.number: p for p in Project.objects.filter(client=client, number__in=numbers)}
+    if kind == "invoices":
+        from accounting.selectors import invoices_finalized
+
+        wanted = [int(n) for n in numbers if n.isdigit()]
+        return {str(i.number): i for i in invoices_finalized(client=client, numbers=wanted)}
     raise ValueError(f"Unknown re-transfer kind {kind!r}; use {', '.join(RETRANSFER_KINDS)}.")
 
 
@@ -68,8 +75,10 @@ def _forget_hashes(records: list[Model]) -> None:
 
 @transaction.atomic
 def records_retransfer(*, client, kind: str, numbers: str, by=None) -> RetransferReport:
-    """Queue an UPSERT of every customer or project of `client` with one of the comma-separated
-    `numbers`, regardless of its state. Unknown numbers are reported, never silently skipped."""
+    """Queue every customer, project or finalized invoice / credit note of `client` with one of
+    the comma-separated `numbers`, regardless of its state (a voucher already posted is found
+    and skipped by the exporter, not posted twice). Unknown numbers are reported, never
+    silently skipped; a disabled connection's invoice transfers wait until it is enabled."""
     transfer_kind = RETRANSFER_KINDS[kind][0] if kind in RETRANSFER_KINDS else None
     if transfer_kind is None:
         raise ValueError(f"Unknown re-transfer kind {kind!r}.")
@@ -78,13 +87,21 @@ def records_retransfer(*, client, kind: str, numbers: str, by=None) -> Retransfe
     report = RetransferReport(unknown=[n for n in wanted if n not in found])
     _forget_hashes(list(found.values()))
     for number in (n for n in wanted if n in found):
+        record = found[number]
         transfers = transfer_enqueue(
-            obj=found[number], kind=transfer_kind, operation=Operation.UPSERT,
+            obj=record, kind=_transfer_kind_of(record, transfer_kind),
+            operation=Operation.CREATE if kind == "invoices" else Operation.UPSERT,
             params={"retransfer_by": str(by) if by else "system"},
         )  # fmt: skip
         (report.queued if transfers else report.not_handled).append(number)
         report.transfers += len(transfers)
     return report
+
+
+def _transfer_kind_of(record: Model, kind: str) -> str:
+    if kind == TransferKind.INVOICE and record.is_credit_note:
+        return TransferKind.CREDIT_NOTE
+    return kind
 
 
 @transaction.atomic

@@ -15,7 +15,8 @@ QUEUE_GRACE = timedelta(minutes=2)
 
 def transfers_due(*, now: datetime | None = None, include_queued: bool = False) -> QuerySet:
     """Pending transfers whose time has come, on enabled connections that are not broken,
-    oldest first. Unless `include_queued`, skip those handed to the queue moments ago."""
+    oldest first (those of a disabled connection wait for `connection_enable`). Unless
+    `include_queued`, skip those handed to the queue moments ago."""
     now = now or timezone.now()
     qs = Transfer.objects.filter(
         status=TransferStatus.PENDING,
@@ -39,10 +40,15 @@ def transfers_waiting_for_same_object(*, transfer: Transfer) -> QuerySet:
     ).exclude(pk=transfer.pk)
 
 
-def transfers_stale_running(*, cutoff: datetime) -> QuerySet:
-    return Transfer.objects.filter(
-        status=TransferStatus.RUNNING, started_at__lt=cutoff
-    ).select_related("connection")
+def transfers_stale_running(*, cutoff: datetime, silent_since: datetime | None = None) -> QuerySet:
+    """Running transfers presumed dead: without heartbeat and started before `cutoff`, or with
+    a heartbeat older than `silent_since`."""
+    stale = Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    if silent_since is not None:
+        stale |= Q(heartbeat_at__lt=silent_since)
+    return Transfer.objects.filter(stale, status=TransferStatus.RUNNING).select_related(
+        "connection"
+    )
 
 
 def transfers_overview(*, now: datetime | None = None) -> list[dict]:
@@ -85,8 +91,9 @@ HEALTH_STATES = {
 def transfers_health(*, now: datetime | None = None) -> list[dict]:
     """One aggregate query: per client and system with transfers in the last 30 days or still
     pending, the succeeded/failed/pending counts of the last 24 hours and 30 days and the
-    oldest pending transfer's creation time. Keys: client_id, client, system, day_<state>,
-    month_<state>, oldest_pending."""
+    oldest pending transfer's creation time, and how many pending ones wait for a disabled
+    connection. Keys: client_id, client, system, day_<state>, month_<state>, oldest_pending,
+    waiting_disabled."""
     now = now or timezone.now()
     day, month = now - timedelta(hours=24), now - timedelta(days=30)
     counts = {}
@@ -96,6 +103,10 @@ def transfers_health(*, now: datetime | None = None) -> list[dict]:
             "pk", filter=Q(status__in=statuses, created_at__gte=month)
         )
     pending = HEALTH_STATES["pending"]
+    # Pending on a disabled connection: they go only when someone enables it.
+    counts["waiting_disabled"] = Count(
+        "pk", filter=Q(status=TransferStatus.PENDING, connection__enabled=False)
+    )
     rows = (
         Transfer.objects.filter(Q(created_at__gte=month) | Q(status__in=pending))
         .values("client_id", "client__name", "connection__system")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from . import engine
+from .worker import transfer_running
 
 
 def transfer_process_task(transfer_id: int) -> str | None:
-    return engine.transfer_process(transfer_id)
+    with transfer_running(transfer_id):  # SIGTERM and heartbeat in a cluster worker
+        return engine.transfer_process(transfer_id)
 
 
 def transfers_sweep_task() -> dict[str, int]:

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from integrations import engine
-from integrations.connections import connection_test
+from integrations.connections import connection_secrets_update, connection_test
 from integrations.models import AttemptOutcome, ExternalLink, Transfer, TransferKind
 from integrations.outbox import transfer_enqueue
 from tests.factories.integrations import TEST_CLIENT_KEY
@@ -207,17 +207,26 @@ class TestFailures:
         assert TEST_CLIENT_KEY not in caplog.text
         assert TEST_CLIENT_KEY not in mail.outbox[0].body
 
-    def test_missing_secret_fails_with_a_clear_message(
-        self, connection, django_capture_on_commit_callbacks
+    def test_missing_secret_waits_for_the_key_and_goes_when_it_is_saved(
+        self, connection, http, django_capture_on_commit_callbacks
     ):
         connection.secrets = {}
         connection.save()
 
         transfer = enqueue(connection, django_capture_on_commit_callbacks)
 
-        assert transfer.status == Transfer.Status.FAILED
-        assert "not configured correctly" in transfer.last_error
+        assert transfer.status == Transfer.Status.PENDING  # nothing is wrong with the record
+        assert transfer.attempts == 0
+        assert "cannot be used as configured" in transfer.last_error
         assert "missing Client key" in transfer.last_error
+        assert transfer.next_attempt_at > timezone.now()
+        assert transfer.attempt_set.get().outcome == AttemptOutcome.WAITING
+
+        http.post(f"{BASE_URL}/records", json={"id": 12}, status=201)
+        with django_capture_on_commit_callbacks(execute=True):
+            connection_secrets_update(connection=connection, values={"client_key": "k-123456"})
+        transfer.refresh_from_db()
+        assert transfer.status == Transfer.Status.SUCCEEDED
 
 
 class TestBrokenConnection:

@@ -79,6 +79,43 @@ class TestService:
         report = records_retransfer(client=connection.client, kind="customers", numbers="10023")
         assert report.unknown == ["10023"] and report.queued == []
 
+    def test_invoices_and_credit_notes_are_queued_by_number_each_as_what_it_is(self, connection):
+        from accounting.services import invoice_credit, invoice_finalize
+
+        invoice = InvoiceFactory(client=connection.client, lines=1)
+        invoice = invoice_finalize(invoice=invoice, by=None)
+        credit = invoice_finalize(invoice=invoice_credit(invoice=invoice, by=None), by=None)
+        draft = InvoiceFactory(client=connection.client, number=4711)
+        Transfer.objects.filter(object_id__in=[invoice.pk, credit.pk]).update(status="failed")
+
+        report = records_retransfer(
+            client=connection.client, kind="invoices",
+            numbers=f"{invoice.number},{credit.number},{draft.number}",
+        )  # fmt: skip
+
+        assert report.queued == [str(invoice.number), str(credit.number)]
+        assert report.unknown == ["4711"]  # a draft is not sent
+        pending = Transfer.objects.filter(status="pending").values_list("object_id", "kind")
+        assert set(pending) == {
+            (invoice.pk, TransferKind.INVOICE), (credit.pk, TransferKind.CREDIT_NOTE),
+        }  # fmt: skip
+
+    def test_invoice_of_a_disabled_connection_waits_for_it(self, connection):
+        from accounting.services import invoice_finalize
+
+        connection.enabled = False
+        connection.save()
+        invoice = invoice_finalize(invoice=InvoiceFactory(client=connection.client, lines=1),
+                                   by=None)  # fmt: skip
+        Transfer.objects.all().delete()
+
+        report = records_retransfer(
+            client=connection.client, kind="invoices", numbers=str(invoice.number)
+        )
+
+        assert report.queued == [str(invoice.number)]
+        assert Transfer.objects.get().status_text() == "waiting: connection disabled"
+
 
 def _ct(obj):
     from django.contrib.contenttypes.models import ContentType

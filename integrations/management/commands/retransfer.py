@@ -7,8 +7,9 @@ from integrations.retransfer import RETRANSFER_KINDS, records_retransfer
 
 class Command(BaseCommand):
     help = _(
-        "Send customers or projects of one client to the accounting system again, whatever "
-        "their state. Example: retransfer --client 999000118 --kind customers --numbers 10023,10024"
+        "Send customers, projects or invoices and credit notes of one client to the accounting "
+        "system again, whatever their state. Example: retransfer --client 999000118 --kind "
+        "invoices --numbers 10023,10024"
     )
 
     def add_arguments(self, parser):

@@ -6,6 +6,7 @@ process cleanly; if one of them dies, the others are stopped too and the command
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-STOP_GRACE_SECONDS = 10
+#: How long the services get to stop after SIGTERM before they are killed (the task cluster
+#: needs a few seconds: its workers put their transfers back to pending first).
+STOP_GRACE_SECONDS = 30
 
 
 @dataclass
@@ -103,13 +106,22 @@ class Command(BaseCommand):
         # A second Ctrl-C must not cut the shutdown short and leave orphans behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         running = [s for s in services if s.process and s.process.poll() is None]
+        # Each service runs in its own session: signal its whole process group, as systemd
+        # does, so a cluster's workers are told too and nothing is left behind.
         for service in running:
-            service.process.send_signal(signal.SIGTERM)
+            _signal_group(service.process, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for service in running:
             try:
                 service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                service.process.kill()
+                _signal_group(service.process, signal.SIGKILL)
                 service.process.wait()
             self.stdout.write(f"stopped {service.name}")
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)  # started with start_new_session: pgid == pid
+    except ProcessLookupError:
+        pass  # already gone

@@ -57,6 +57,9 @@ def run(django_capture_on_commit_callbacks):
     def run_export(obj, kind, connection):
         with django_capture_on_commit_callbacks(execute=True):
             [transfer] = transfer_enqueue(obj=obj, kind=kind, connection=connection)
+        # A document finalized while the connection was disabled already waited (and so was
+        # not handed to the queue again): run it now, as enabling the connection would.
+        transfer_process(transfer.pk)
         transfer.refresh_from_db()
         return transfer
 

@@ -11,6 +11,7 @@ import pytest
 
 from accounting.services import sales_order_mark_invoiced
 from integrations import registry
+from integrations.engine import transfer_process
 from integrations.models import ExternalLink, TransferKind, TransferStatus
 from integrations.outbox import transfer_enqueue
 from integrations.poweroffice.connector import PowerOfficeConnector
@@ -54,6 +55,9 @@ def run(django_capture_on_commit_callbacks):
     def run_export(obj, kind, connection):
         with django_capture_on_commit_callbacks(execute=True):
             [transfer] = transfer_enqueue(obj=obj, kind=kind, connection=connection)
+        # A document finalized while the connection was disabled already waited (and so was
+        # not handed to the queue again): run it now, as enabling the connection would.
+        transfer_process(transfer.pk)
         transfer.refresh_from_db()
         return transfer
 
