@@ -134,6 +134,8 @@ class DatabaseRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
+        self._opened: list = []
+        self._opened_lock = threading.Lock()
 
     def _connection(self):
         shared = connections[self.using]
@@ -142,7 +144,18 @@ class DatabaseRateLimiter:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = connections.create_connection(self.using)
+            connection.inc_thread_sharing()  # close() may come from another thread
+            with self._opened_lock:
+                self._opened.append(connection)
         return connection
+
+    def close(self) -> None:
+        """Close every private connection this limiter opened (shutdown, tests, benches)."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
 
     def _next_send(self, sends: list[float], now: float) -> float:
         recent = sorted(t for t in sends if t > now - self.window)
@@ -254,9 +267,15 @@ def get_rate_limiter(name: str, rate: float) -> RateLimiter:
 
 
 def reset_rate_limiters() -> None:
-    """Forget every budget (tests; after changing the backend setting)."""
+    """Forget every budget (tests; after changing the backend setting), closing what the
+    limiters hold open."""
     with _registry_lock:
+        limiters = list(_limiters.values())
         _limiters.clear()
+    for limiter in limiters:
+        close = getattr(limiter, "close", None)
+        if close is not None:
+            close()
 
 
 def budget_key(system: str, secret: str) -> str:
