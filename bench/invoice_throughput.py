@@ -255,6 +255,10 @@ def report(args, tally, statements, opened, cpu, peak, problems) -> None:
         f"SQL statements per invoice {statements / done:.1f} (every connection of the process); "
         f"new connections {opened} ({opened / done * 100:.1f} per 100 invoices)"
     )
+    from integrations.ratelimit import _limiters
+
+    missed = sum(getattr(limiter, "missed", 0) for limiter in _limiters.values())
+    print(f"limiter ticks missed       {missed} (a sender woke > 5 ms late; tick left unused)")
     print(f"CPU per invoice            {cpu / done * 1000:.1f} ms (this process)")
     print(f"peak memory (tracemalloc)  {peak / 1024 / 1024:.1f} MiB")
     print(f"not posted exactly once    {len(problems)}")

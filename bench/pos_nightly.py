@@ -42,6 +42,7 @@ def _setup_django(use_database_url: bool) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
 
 
 def _seed(sandbox, client_key: str, register: str, rows: list[dict]) -> list[dict]:

@@ -198,3 +198,21 @@ def test_test_connection_passes_with_every_product_present(world):
     ok, message = pos_settings_test(pos_settings=world.settings)
     assert ok, message
     assert "All 6 configured product ids exist" in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sales_in_flight_at_once_and_in_pages_are_each_sent_once(world, settings):
+    """PostgreSQL: three lanes send a batch's sales concurrently, a page of four at a time; a
+    sale that cannot be sent fails alone. (SQLite always uses one lane.)"""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite sends one sale at a time")
+    settings.POWEROFFICE_POS_CONCURRENCY, settings.POWEROFFICE_POS_PAGE_SIZE = 3, 4
+    recorded = sales(world, 10)
+    stranger = PosSaleFactory(client=world.client, customer=CustomerFactory(client=world.client))
+    batch = pos_batch_run(client=world.client, business_date=NIGHT)
+    assert (batch.sales_total, batch.sales_sent) == (11, 10)
+    assert orders_by_reference(world) == {reference_of(s): 1 for s in recorded}
+    stranger.refresh_from_db()
+    assert stranger.status == "failed" and "does not exist in PowerOffice Go" in stranger.error
