@@ -1,15 +1,19 @@
-"""Invoice throughput against the PowerOffice sandbox (issue 5). Prints figures; asserts nothing.
+"""Invoice throughput against the PowerOffice sandbox (issues 5, 19): figures, no assertions.
 
     .venv/bin/python bench/invoice_throughput.py                       # 2,000 invoices, 10/s
-    .venv/bin/python bench/invoice_throughput.py --invoices 200 --rate 50
+    .venv/bin/python bench/invoice_throughput.py --invoices 300 --rate 50 --workers 8
 
-Runs on a throw-away test database and an in-process sandbox on a free port, with one
-PowerOffice client key per Ledgerbridge client and the sandbox enforcing the rate limit. Phase 1
-finalizes the invoices (transfers queued, not run) and exports every customer and project once;
-phase 2 runs the invoice transfers one after another, as one worker would, and is what is
-measured: invoices per second, API calls per invoice, achieved request rate / limit, database
-queries per invoice (per transfer, min/mean/max), peak memory, and any invoice not posted
-exactly once (sandbox vouchers compared with the database).
+Runs on a throw-away test database (DATABASE_URL decides SQLite or PostgreSQL) and the sandbox
+in its own process (`bench/harness.py`), enforcing the rate limit per subscription key, with
+100 ms ± 20 ms round trips by default. Setup finalizes the invoices (transfers queued, not run)
+and exports every customer and project once. Then the token and look-up caches are emptied and
+the clock starts: `--workers` threads (each its own database connection, as the workers of a
+cluster) run the invoice transfers; a transfer the engine backs off waits until it is due, as
+it would in production. Printed: invoices per second; requests served, 429s apart (not counted
+as achieved), achieved rate / limit and the busiest one-second window; API calls per invoice;
+SQL statements and new database connections per invoice on every connection of the process
+(the limiter's private ones included); CPU ms per invoice of this process (the sandbox runs
+elsewhere); peak memory; invoices not posted exactly once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -35,6 +40,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=3, help="Ledgerbridge clients")
     parser.add_argument("--customers", type=int, default=10, help="customers per client")
     parser.add_argument("--rate", type=float, default=10.0, help="requests/s (PowerOffice: 10)")
+    parser.add_argument("--latency", type=float, default=0.1, help="API round trip, seconds")
+    parser.add_argument("--jitter", type=float, default=0.02, help="± seconds per round trip")
+    parser.add_argument("--workers", type=int, default=4, help="threads running transfers")
     parser.add_argument(
         "--budget", type=float, default=1.0,
         help="share of the limit the client is told (the limiter keeps its own jitter margin, "
@@ -51,24 +59,25 @@ def setup_django(rate: float, budget: float):
     from django.test.utils import setup_databases, setup_test_environment
 
     setup_test_environment()
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):  # threads need a file, not shared memory
+        import tempfile
+
+        database.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp()) / "bench.sqlite3")
     settings.POWEROFFICE_RATE_LIMIT = rate * budget
     settings.POWEROFFICE_APPLICATION_KEY = settings.POWEROFFICE_SUBSCRIPTION_KEY = ""
     return setup_databases(verbosity=0, interactive=False)
 
 
-def start_sandbox(rate: float, client_keys: list[str]):
+def start_sandbox(args, client_keys: list[str]):
     from django.conf import settings
+    from harness import SandboxProcess
 
-    from integrations.poweroffice.sandbox.app import PowerOfficeSandbox, SandboxConfig
-    from integrations.sandbox.server import SandboxServer
-
-    clients = {key: {"name": f"Bench client {i}"} for i, key in enumerate(client_keys)}
-    server = SandboxServer(
-        PowerOfficeSandbox(config=SandboxConfig(rate_limit=rate, clients=clients))
-    )
-    server.start()
-    settings.POWEROFFICE_BASE_URLS = {**settings.POWEROFFICE_BASE_URLS, "sandbox": server.url}
-    return server
+    sandbox = SandboxProcess(rate=args.rate, latency=args.latency, jitter=args.jitter)
+    sandbox.__enter__()
+    sandbox.add_clients(client_keys)
+    settings.POWEROFFICE_BASE_URLS = {**settings.POWEROFFICE_BASE_URLS, "sandbox": sandbox.url}
+    return sandbox
 
 
 def make_client_books(index: int, args, client_key: str):
@@ -123,48 +132,60 @@ def finalize_invoices(clients, args) -> None:
         invoice_finalize(invoice=invoice, by=None)
 
 
-def run_transfers(kinds) -> list[int]:
-    """Process every pending transfer of these kinds; returns the query count of each."""
+def run_transfers(kinds, workers: int = 1) -> None:
+    """Run every pending transfer of these kinds with `workers` threads until none is left. A
+    transfer the engine backed off (429, 5xx) runs again when it is due, not before."""
+    import queue
+    import threading
 
+    from django.db import connections
+    from django.db.models import Min
     from django.utils import timezone
-
-    from integrations.models import Transfer
-
-    counts = []
-    pending = Transfer.objects.filter(kind__in=kinds, status="pending")
-    while pending.exists():  # a transfer the engine backed off (429 storm) runs again at once
-        pending.update(next_attempt_at=timezone.now())
-        counts += _run_once(kinds)
-    return counts
-
-
-def _run_once(kinds) -> list[int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from integrations.engine import transfer_process
     from integrations.models import Transfer
 
-    counts = []
-    ids = list(
-        Transfer.objects.filter(kind__in=kinds, status="pending")
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for transfer_id in ids:
-        connection.queries_log.clear()  # the log is bounded; counts must not hit its limit
-        with CaptureQueriesContext(connection) as queries:
-            transfer_process(transfer_id)
-        counts.append(len(queries))
-    return counts
+    pending = Transfer.objects.filter(kind__in=kinds, status="pending")
+    work: queue.Queue = queue.Queue()
+
+    def worker() -> None:
+        try:
+            while (transfer_id := work.get()) is not None:
+                try:
+                    transfer_process(transfer_id)
+                finally:
+                    work.task_done()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            due = list(pending.filter(next_attempt_at__lte=timezone.now())
+                       .order_by("pk").values_list("pk", flat=True))  # fmt: skip
+            for transfer_id in due:
+                work.put(transfer_id)
+            work.join()  # every handed-out transfer finished (succeeded, failed or backed off)
+            if not due:
+                nxt = pending.aggregate(at=Min("next_attempt_at"))["at"]
+                if nxt is None:
+                    break
+                time.sleep(min(1.0, max(0.01, (nxt - timezone.now()).total_seconds())))
+    finally:
+        for _ in threads:
+            work.put(None)
+        for thread in threads:
+            thread.join()
 
 
-def check_exactly_once(server, client_keys, clients) -> list[str]:
+def check_exactly_once(sandbox, client_keys, clients) -> list[str]:
     from accounting.models import Invoice
 
     problems = []
     for key, client in zip(client_keys, clients, strict=True):
-        posted = Counter(v["InvoiceNo"] for v in server.app.books_for(key).vouchers.values())
+        posted = Counter(v["InvoiceNo"] for v in sandbox.books(key)["vouchers"])
         for number in Invoice.objects.filter(client=client).values_list("number", flat=True):
             if posted[str(number)] != 1:
                 problems.append(
@@ -177,79 +198,75 @@ def main() -> None:
     args = parse_args()
     old_config = setup_django(args.rate, args.budget)
     from django.test.utils import teardown_databases
+    from harness import ApiTally, StatementCounter, close_everything
 
     from integrations import outbox
     from integrations.models import Transfer
+    from integrations.poweroffice.auth import TOKENS
+    from integrations.poweroffice.lookups import lookups_clear
 
     outbox.transfer_schedule = lambda transfer_id: None  # queue only; this script runs them
     client_keys = [str(uuid.uuid4()) for _ in range(args.clients)]
-    server = start_sandbox(args.rate, client_keys)
+    sandbox = start_sandbox(args, client_keys)
     try:
         clients = [make_client_books(i, args, key) for i, key in enumerate(client_keys)]
         finalize_invoices(clients, args)
         Transfer.objects.filter(kind__in=["invoice", "credit_note"]).update(status="cancelled")
-        run_transfers(["customer", "project"])  # registers exported once, before the clock
+        run_transfers(["customer", "project"], args.workers)  # registers, once, before
         Transfer.objects.filter(kind="invoice").update(status="pending")
-        warm = server.app.log.items()
-        calls_before = len(warm)
+        TOKENS.clear()  # tokens and look-ups are part of the measured work
+        lookups_clear()
+        close_everything()
+        sandbox.clear_requests()
+        counter = StatementCounter().install()
         tracemalloc.start()
-        started = time.monotonic()
-        queries = run_transfers(["invoice"])
-        elapsed = time.monotonic() - started
+        started, cpu = time.monotonic(), time.process_time()
+        run_transfers(["invoice"], args.workers)
+        elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        log = server.app.log.items()[calls_before:]
-        api_calls = [r for r in log if "/oauth/token" not in r.path.lower()]
-        report(
-            args,
-            elapsed,
-            api_calls,
-            log,
-            queries,
-            peak,
-            check_exactly_once(server, client_keys, clients),
-        )
+        statements, opened = counter.snapshot()
+        tally = ApiTally(sandbox.requests(), elapsed, args.rate)
+        report(args, tally, statements, opened, cpu, peak,
+               check_exactly_once(sandbox, client_keys, clients))  # fmt: skip
     finally:
-        server.stop()
+        sandbox.__exit__(None, None, None)
+        close_everything()
         teardown_databases(old_config, verbosity=0)
 
 
-def report(args, elapsed, api_calls, log, queries, peak, problems) -> None:
+def report(args, tally, statements, opened, cpu, peak, problems) -> None:
     from integrations.models import Transfer
 
     done = Transfer.objects.filter(kind="invoice", status="succeeded").count() or 1
-    statuses = Counter(r.status for r in log)
-    writes = [r for r in api_calls if r.method != "GET"]
-    rate = len(log) / elapsed if elapsed else 0.0
-    steady = sorted(queries)[len(queries) // 2]
     print(
         f"invoices posted            {done} of {args.invoices}, {args.lines} lines, "
-        f"{args.clients} clients"
+        f"{args.clients} clients, {args.workers} workers, latency {args.latency * 1000:.0f} "
+        f"± {args.jitter * 1000:.0f} ms"
     )
-    print(f"invoices per second        {done / elapsed:.2f}  ({elapsed:.1f} s)")
+    print(f"invoices per second        {done / tally.elapsed:.2f}  ({tally.elapsed:.1f} s)")
+    for line in tally.lines():
+        print(line)
     print(
-        f"API calls per invoice      {len(api_calls) / done:.2f} in all, {len(writes) / done:.2f} "
-        f"writes (GETs are cached lookups); statuses {dict(statuses)}"
+        f"API calls per invoice      {tally.calls(tokens=False) / done:.2f} "
+        f"(+ {(tally.calls() - tally.calls(tokens=False))} token requests in all)"
     )
-    print(f"request rate / limit       {rate:.2f}/s / {args.rate:.2f}/s = {rate / args.rate:.0%}")
     print(
-        f"DB queries per invoice     median {steady}, mean {sum(queries) / len(queries):.1f}, "
-        f"min {min(queries)}, max {max(queries)} (first invoice of each client)"
+        f"SQL statements per invoice {statements / done:.1f} (every connection of the process); "
+        f"new connections {opened} ({opened / done * 100:.1f} per 100 invoices)"
     )
+    from integrations.ratelimit import _limiters
+
+    missed = sum(getattr(limiter, "missed", 0) for limiter in _limiters.values())
+    print(f"limiter ticks missed       {missed} (a sender woke > 5 ms late; tick left unused)")
+    print(f"CPU per invoice            {cpu / done * 1000:.1f} ms (this process)")
     print(f"peak memory (tracemalloc)  {peak / 1024 / 1024:.1f} MiB")
     print(f"not posted exactly once    {len(problems)}")
     for problem in problems[:20]:
         print(f"  {problem}")
     for transfer in Transfer.objects.filter(kind="invoice").exclude(status="succeeded")[:10]:
         print(f"  transfer {transfer.pk} {transfer.status}: {transfer.last_error[:300]}")
-    if os.environ.get("BENCH_DEBUG"):
-        times = [r.at for r in log]
-        for i, r in enumerate(log):
-            if r.status == 429:
-                window = [t for t in times[max(0, i - 15) : i + 1] if t > r.at - 1.0]
-                print("  429 at", round(r.at, 3), "in last 1 s:", len(window),
-                      [round(t - r.at, 3) for t in window])  # fmt: skip
-    limited = Counter(f"{r.method} {r.path}" for r in log if r.status == 429)
+    limited = Counter(f"{r['method']} {r['path']}" for r in tally.refused)
     if limited:
         print(f"  429 answers: {dict(limited)}")
 

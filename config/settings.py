@@ -264,13 +264,24 @@ POWEROFFICE_BASE_URLS = {
 POWEROFFICE_SANDBOX_BEHAVIOUR = env.dict("POWEROFFICE_SANDBOX_BEHAVIOUR", default={})
 # Operators: requests per second per subscription key (PowerOffice Go v2 documents 10).
 POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
-# Operators: where request-rate budgets are kept. "database": one row per subscription key in
-# the shared database, so every worker process on every machine shares the budget (default).
-# "local": per process (only when exactly one worker process sends requests).
-INTEGRATIONS_RATE_LIMIT_BACKEND = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="database")
-# Developers: the share of the limit kept free for network jitter (0.05: 95 % of the limit);
-# without it the server's one-second windows see bursts that were spaced right when sent.
-INTEGRATIONS_RATE_LIMIT_MARGIN = env.float("INTEGRATIONS_RATE_LIMIT_MARGIN", default=0.05)
+# Operators: sales of one POS batch in flight at once (threads of the worker running the batch),
+# so a batch's requests overlap within the budget instead of waiting for each round trip.
+# SQLite (one writer) always sends one at a time.
+POWEROFFICE_POS_CONCURRENCY = env.int("POWEROFFICE_POS_CONCURRENCY", default=4)
+# Developers: sales read from the database at once while a batch is sent (memory stays flat).
+POWEROFFICE_POS_PAGE_SIZE = env.int("POWEROFFICE_POS_PAGE_SIZE", default=100)
+# Operators: where request-rate budgets are kept. "cache" (default): evenly spaced send times
+# claimed in the default cache (CACHE_URL), shared by every process and machine using it.
+# "database": one locked row per subscription key (a private connection per thread). "local":
+# per process (only when exactly one worker process sends requests).
+INTEGRATIONS_RATE_LIMIT_BACKEND = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="cache")
+# Developers: the share of the limit kept free for network jitter; empty: the backend's own
+# (cache 0.025, i.e. 97.6 % of the limit; database and local 0.05). Without it the server's
+# one-second windows see bursts that were spaced right when sent.
+INTEGRATIONS_RATE_LIMIT_MARGIN = (
+    float(env.str("INTEGRATIONS_RATE_LIMIT_MARGIN", default=""))
+    if env.str("INTEGRATIONS_RATE_LIMIT_MARGIN", default="") else None
+)
 
 # Operators: Azets base URLs per endpoint mode (no public production URL is known yet).
 AZETS_BASE_URLS = {

@@ -108,10 +108,10 @@ def check_shared_state(app_configs=None, **kwargs):
 
     problems = []
     backend = settings.INTEGRATIONS_RATE_LIMIT_BACKEND
-    if backend not in ("database", "local"):
+    if backend not in ("cache", "database", "local"):
         problems.append(checks.Error(
             f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is unknown.",
-            hint="Use 'database' (shared by every process) or 'local' (one process).",
+            hint="Use 'cache' or 'database' (shared by every process) or 'local' (one process).",
             id="integrations.E008",
         ))
     cache_backend = settings.CACHES.get("default", {}).get("BACKEND", "")

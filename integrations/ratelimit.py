@@ -2,9 +2,12 @@
 
 PowerOffice Go allows N requests per second per subscription key, across all client keys. A
 `RateLimiter` hands out slots with `acquire(key)`, blocking until one is free, so the budget is
-never exceeded. Two backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
+never exceeded. Three backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
 
-- "database" (the default): `DatabaseRateLimiter`, one `RateLimitSlot` row per key in the shared
+- "cache" (the default): `CacheRateLimiter`, evenly spaced send times claimed one by one with
+  an atomic `add` in the configured Django cache (shared by every process and machine using
+  it); no database session and no lock is held while a request waits or travels.
+- "database": `DatabaseRateLimiter`, one `RateLimitSlot` row per key in the shared
   database holding the key's last N send times. Every process and machine that uses the
   database shares the budget.
 - "local": `SlidingWindowRateLimiter`, the threads of one process only (one machine, one
@@ -14,7 +17,10 @@ Safety margin: the server counts requests in one-second windows as they *arrive*
 jitter moves arrivals closer together than they were sent, so a client that spends exactly the
 budget collects 429s. Both backends stretch the window by `INTEGRATIONS_RATE_LIMIT_MARGIN`
 (default 0.05: at most N requests per 1.05 s, 95 % of the limit), which absorbs up to 50 ms of
-jitter between two requests one window apart.
+jitter between two requests one window apart. The cache backend sends evenly spaced (so the
+server's windows never see a burst) and checks, when the request leaves, that it leaves on
+time; its default margin is `CACHE_MARGIN` (0.025: 97.6 % of the limit), which absorbs 25 ms
+of jitter between a request and the one `capacity` requests later.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from django.db import DatabaseError, connections, transaction
 logger = logging.getLogger(__name__)
 
 DEFAULT_MARGIN = 0.05
+CACHE_MARGIN = 0.025
 
 
 def sliding_window(rate: float, margin: float) -> tuple[int, float]:
@@ -134,6 +141,8 @@ class DatabaseRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()
+        self._opened: list = []
+        self._opened_lock = threading.Lock()
 
     def _connection(self):
         shared = connections[self.using]
@@ -142,7 +151,18 @@ class DatabaseRateLimiter:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = connections.create_connection(self.using)
+            connection.inc_thread_sharing()  # close() may come from another thread
+            with self._opened_lock:
+                self._opened.append(connection)
         return connection
+
+    def close(self) -> None:
+        """Close every private connection this limiter opened (shutdown, tests, benches)."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
 
     def _next_send(self, sends: list[float], now: float) -> float:
         recent = sorted(t for t in sends if t > now - self.window)
@@ -229,19 +249,114 @@ class DatabaseRateLimiter:
         return 0.0 if at <= now else max(at - now, 1e-6)
 
 
+class CacheRateLimiter:
+    """Evenly spaced send times ("ticks"), one request per tick, shared through the cache.
+
+    Time is cut into ticks of `interval` = window / capacity seconds (0.1025 s at 10/s with the
+    default margin), counted from the epoch, so every process and machine sees the same ticks.
+    A sender claims the first free tick at or after now with `cache.add(key:tick)`, which only
+    one caller can win (atomic in Redis, Memcached and local memory; a primary-key insert in
+    the database cache), sleeps until the tick and sends. Any `capacity` consecutive ticks span
+    a full window, so no window of the server sees more than `capacity` requests.
+
+    Leaving late breaks the spacing: before returning, `acquire` reads the clock again; a
+    sender woken more than `tolerance` after its tick (a busy CPU) lets that tick go unused and
+    claims another, so every request leaves within `tolerance` of its tick, which is what the
+    margin accounts for. Within a process, threads take distinct ticks from a local hint, so
+    they do not race each other for the same cache key; across processes a lost race costs one
+    more `add`.
+
+    Clocks: ticks are wall-clock times, so machines sharing a cache keep their clocks in step
+    (NTP); skew between machines eats into the margin.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        margin: float = CACHE_MARGIN,
+        cache_alias: str = "default",
+        tolerance: float | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate = rate
+        self.capacity, self.window = sliding_window(rate, margin)
+        self.interval = self.window / self.capacity
+        self.tolerance = min(0.005, self.interval / 4) if tolerance is None else tolerance
+        self.cache_alias = cache_alias
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._hint: dict[str, int] = {}
+        self.missed = 0  # ticks left unused because the sender woke too late (figures)
+
+    def _cache(self):
+        from django.core.cache import caches
+
+        return caches[self.cache_alias]
+
+    def _candidate(self, key: str, now: float) -> int:
+        """The first tick not yet taken by this process that one may still leave on."""
+        earliest = math.ceil((now - self.tolerance) / self.interval)
+        with self._lock:
+            tick = max(earliest, self._hint.get(key, earliest))
+            self._hint[key] = tick + 1
+            return tick
+
+    def _claim(self, key: str, *, latest: float | None = None) -> int | None:
+        """Claim the first free tick (None if none starts before `latest`)."""
+        cache = self._cache()
+        while True:
+            now = self._clock()
+            tick = self._candidate(key, now)
+            at = tick * self.interval
+            if latest is not None and at > latest:
+                with self._lock:  # not taken: give it back to this process's threads
+                    self._hint[key] = min(self._hint[key], tick)
+                return None
+            if cache.add(f"ratelimit:{key}:{tick}", 1, timeout=max(at - now, 0) + 60):
+                return tick
+
+    def acquire(self, key: str) -> None:
+        while True:
+            at = self._claim(key) * self.interval
+            wait = at - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            if self._clock() - at <= self.tolerance:
+                return  # leaving on time
+            self.missed += 1
+            logger.debug("Rate limit: woke %.3f s after tick; claiming another", self._clock() - at)
+
+    def reserve(self, key: str) -> float:
+        """Claim a tick that starts now (0.0), or return the seconds until the next one."""
+        now = self._clock()
+        tick = self._claim(key, latest=now + self.tolerance)
+        if tick is not None:
+            return 0.0
+        with self._lock:
+            return max(self._hint[key] * self.interval - now, 1e-6)
+
+
 _limiters: dict[tuple[str, float], RateLimiter] = {}
 _registry_lock = threading.Lock()
 
 
 def build_rate_limiter(rate: float) -> RateLimiter:
     """A limiter of the configured backend and safety margin."""
-    backend = getattr(settings, "INTEGRATIONS_RATE_LIMIT_BACKEND", "database")
-    margin = getattr(settings, "INTEGRATIONS_RATE_LIMIT_MARGIN", DEFAULT_MARGIN)
+    backend = getattr(settings, "INTEGRATIONS_RATE_LIMIT_BACKEND", "cache")
+    margin = getattr(settings, "INTEGRATIONS_RATE_LIMIT_MARGIN", None)
+    if backend == "cache":
+        return CacheRateLimiter(rate, margin=CACHE_MARGIN if margin is None else margin)
+    margin = DEFAULT_MARGIN if margin is None else margin
     if backend == "local":
         return SlidingWindowRateLimiter(rate, margin=margin)
     if backend == "database":
         return DatabaseRateLimiter(rate, margin=margin)
-    raise ValueError(f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is not 'database' or 'local'")
+    raise ValueError(
+        f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is not 'cache', 'database' or 'local'"
+    )
 
 
 def get_rate_limiter(name: str, rate: float) -> RateLimiter:
@@ -254,9 +369,15 @@ def get_rate_limiter(name: str, rate: float) -> RateLimiter:
 
 
 def reset_rate_limiters() -> None:
-    """Forget every budget (tests; after changing the backend setting)."""
+    """Forget every budget (tests; after changing the backend setting), closing what the
+    limiters hold open."""
     with _registry_lock:
+        limiters = list(_limiters.values())
         _limiters.clear()
+    for limiter in limiters:
+        close = getattr(limiter, "close", None)
+        if close is not None:
+            close()
 
 
 def budget_key(system: str, secret: str) -> str:

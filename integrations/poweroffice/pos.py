@@ -17,11 +17,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection as db_connection
+from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -330,26 +335,40 @@ class PosBatchExporter:
         batch = self.context.transfer.object
         if not isinstance(batch, PosBatch):
             raise DataError(f"{self.context.transfer.describe_object()} no longer exists.")
-        sales = list(pos_sales_of_batch_unsent(batch=batch))
-        report = ImportReport(fetched=len(sales))
-        self.context.progress(done=0, total=len(sales), sent=0, failed=0)
-        exporter = self._sale_exporter(batch)
+        ids = list(pos_sales_of_batch_unsent(batch=batch).values_list("pk", flat=True))
+        report = ImportReport(fetched=len(ids))
+        self.context.progress(done=0, total=len(ids), sent=0, failed=0)
         unknown: list[OutcomeUnknown] = []
-        for done, sale in enumerate(sales, 1):
-            try:
-                self._send_one(exporter, sale, report)
-            except OutcomeUnknown as err:  # look it up on the next attempt; the rest goes on
-                unknown.append(err)
-            self.context.progress(done=done, sent=report.created, failed=report.failed)
+        size = max(1, django_settings.POWEROFFICE_POS_PAGE_SIZE)
+        with _Lanes(self, batch, report, unknown) as lanes:
+            for start in range(0, len(ids), size):  # one page of sales in memory at a time
+                page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
+                lanes.send(list(page))
+                done = min(start + size, len(ids))
+                self.context.progress(done=done, sent=report.created, failed=report.failed)
         if unknown:
             raise OutcomeUnknown(
                 _("%(count)d of %(total)d sales were sent without a usable answer (%(first)s); "
                   "each is looked up before it is sent again.")
-                % {"count": len(unknown), "total": len(sales), "first": unknown[0].message},
+                % {"count": len(unknown), "total": len(ids), "first": unknown[0].message},
                 system=unknown[0].system, operation=unknown[0].operation,
             )  # fmt: skip
         pos_batch_finish(batch=batch)
         return report
+
+    def send_one(self, exporter: PosSaleExporter, sale: PosSale, report: ImportReport,
+                 unknown: list[OutcomeUnknown], lock: threading.Lock) -> None:
+        """Send one sale and count its outcome (any lane's thread)."""
+        try:
+            counter = self._send_one(exporter, sale)
+        except OutcomeUnknown as err:  # look it up on the next attempt; the rest goes on
+            with lock:
+                unknown.append(err)
+            return
+        with lock:
+            setattr(report, counter[0], getattr(report, counter[0]) + 1)
+            if counter[1]:
+                report.errors.append(counter[1])
 
     def _sale_exporter(self, batch: PosBatch) -> PosSaleExporter:
         settings = PosSettings.objects.get(client_id=batch.client_id)
@@ -359,7 +378,8 @@ class PosBatchExporter:
             api=api,
         )
 
-    def _send_one(self, exporter: PosSaleExporter, sale: PosSale, report: ImportReport) -> None:
+    def _send_one(self, exporter: PosSaleExporter, sale: PosSale) -> tuple[str, str]:
+        """(report counter to add one to, error message or "")."""
         try:
             result = exporter.export(sale, operation=Operation.CREATE)
         except AuthError:
@@ -369,13 +389,72 @@ class PosBatchExporter:
             if sale.label not in message:
                 message = f"{sale.label}: {message}"
             pos_sale_mark_failed(sale=sale, error=message)
-            report.failed += 1
-            report.errors.append(message)
+            return "failed", message
+        return ("skipped" if result.outcome == "skipped" else "created"), ""
+
+
+class _Lanes:
+    """Sales of a batch in flight at once: `POWEROFFICE_POS_CONCURRENCY` threads, each with its
+    own API client and database connection (closed when the batch ends), so the batch's
+    requests overlap within the rate budget. One lane (no thread) on SQLite (one writer) and
+    inside a caller's transaction (other connections would not see its rows). The first error
+    that stops the batch (AuthError, a database fault) is raised in the caller once the page's
+    sales in flight have finished."""
+
+    def __init__(self, owner: PosBatchExporter, batch: PosBatch, report, unknown) -> None:
+        self.owner, self.batch, self.report, self.unknown = owner, batch, report, unknown
+        wanted = django_settings.POWEROFFICE_POS_CONCURRENCY
+        alone = db_connection.vendor == "sqlite" or db_connection.in_atomic_block
+        self.count = 1 if alone else max(1, wanted)
+        self.lock = threading.Lock()
+        self.work: queue.Queue = queue.Queue()
+        self.errors: list[BaseException] = []
+        self.threads: list[threading.Thread] = []
+        self.inline = owner._sale_exporter(batch) if self.count == 1 else None
+
+    def __enter__(self) -> _Lanes:
+        for _n in range(self.count if self.inline is None else 0):
+            thread = threading.Thread(target=self._lane, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _thread in self.threads:
+            self.work.put(None)
+        for thread in self.threads:
+            thread.join()
+
+    def send(self, sales: list[PosSale]) -> None:
+        if self.inline is not None:
+            for sale in sales:
+                self.owner.send_one(self.inline, sale, self.report, self.unknown, self.lock)
             return
-        if result.outcome == "skipped":
-            report.skipped += 1
-        else:
-            report.created += 1
+        for sale in sales:
+            self.work.put(sale)
+        self.work.join()
+        if self.errors:
+            raise self.errors[0]
+
+    def _lane(self) -> None:
+        context = TransferContext(
+            transfer=self.owner.context.transfer, connector=self.owner.context.connector
+        )
+        exporter = None
+        try:
+            while (sale := self.work.get()) is not None:
+                try:
+                    if exporter is None and not self.errors:
+                        exporter = PosBatchExporter(context)._sale_exporter(self.batch)
+                    if not self.errors:
+                        self.owner.send_one(exporter, sale, self.report, self.unknown, self.lock)
+                except BaseException as err:  # noqa: BLE001 - handed to the batch's thread
+                    with self.lock:
+                        self.errors.append(err)
+                finally:
+                    self.work.task_done()
+        finally:
+            connections.close_all()
 
 
 __all__ = [

@@ -2,15 +2,17 @@
 
 A subclass implements `dispatch(request) -> Response` (and may add control commands with
 `control_command()`, state with `snapshot()`/`reset()`). The base adds, for every request that is
-not a control call: latency and 500s from fault injection, dropped responses after a stored
-write, recording, ProblemDetails for handler errors and 501 for anything not emulated.
+not a control call: latency (half on the way in, half on the way back) and 500s from fault
+injection, dropped responses after a stored write, recording, ProblemDetails for handler
+errors and 501 for anything not emulated.
 
 Control API (JSON), for tests and benchmarks:
     GET  /_sandbox/state           what the sandbox holds (subclass snapshot)
     POST /_sandbox/reset           back to the seeded state; faults off; log cleared
     GET  /_sandbox/faults          current fault settings
-    POST /_sandbox/faults          {"latency": 0.2, "error_rate": 0.3, "drop_rate": 0.1, "seed": 7,
-                                    "throttle_rate": 0.5, "retry_after": 2, "unauthorized": true}
+    POST /_sandbox/faults          {"latency": 0.2, "jitter": 0.04, "error_rate": 0.3,
+                                    "drop_rate": 0.1, "seed": 7, "throttle_rate": 0.5,
+                                    "retry_after": 2, "unauthorized": true}
     GET  /_sandbox/requests        recorded requests;  DELETE clears them
     POST /_sandbox/<command>       subclass commands (see control_command)
 """
@@ -77,8 +79,15 @@ class SandboxApp:
 
     def serve(self, request: Request) -> tuple[Response, bool]:
         exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
+        way = self.faults.round_trip() / 2  # the network: every request, token ones too
+        self.faults.delay(way)  # the request travelling in
+        try:
+            return self._serve(request, exempt)
+        finally:
+            self.faults.delay(way)  # the answer travelling back
+
+    def _serve(self, request: Request, exempt: bool) -> tuple[Response, bool]:
         if not exempt:
-            self.faults.delay()
             injected = self.injected_fault()
             if injected is not None:
                 return injected, False
@@ -123,6 +132,8 @@ class SandboxApp:
             return problem(400, "Bad sandbox command", f"Missing or unknown: {err}.")
         except (ValueError, TypeError) as err:
             return problem(400, "Bad sandbox command", str(err))
+        except Problem as err:  # a seed refusing its data
+            return err.response()
 
     def _control(self, name: str, request: Request, data: dict[str, Any]) -> Response:
         if name == "state" and request.method == "GET":

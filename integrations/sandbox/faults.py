@@ -1,6 +1,9 @@
 """Fault injection for sandboxes, switchable per run and deterministic (seeded RNG).
 
-- latency: seconds added before every emulated request is handled;
+- latency / jitter: the round trip of the network, in seconds: each request takes
+  `latency` ± `jitter` (uniform, seeded), half on the way in (before the request is handled,
+  the rate limit counted) and half on the way back (after it was handled), as a request to a
+  distant server would; so the server sees arrivals move by ± jitter/2 against the sends;
 - error_rate: share of requests answered 500 *before* anything is stored;
 - drop_rate: share of successful writes whose response is dropped *after* the write was stored
   (the client sees a broken connection and cannot know the write happened);
@@ -25,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 @dataclass
 class FaultConfig:
     latency: float = 0.0
+    jitter: float = 0.0
     error_rate: float = 0.0
     drop_rate: float = 0.0
     seed: int = 0
@@ -48,6 +52,9 @@ class FaultInjector:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        for name in ("latency", "jitter"):
+            if name in changes and float(changes[name]) < 0:
+                raise ValueError(f"{name} must not be negative")
         for name in ("error_rate", "drop_rate", "throttle_rate"):
             if name in changes and not 0.0 <= float(changes[name]) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -64,9 +71,20 @@ class FaultInjector:
         with self._lock:
             return self._random.random() < rate
 
-    def delay(self) -> None:
-        if self.config.latency > 0:
-            self._sleep(self.config.latency)
+    def round_trip(self) -> float:
+        """This request's round trip: latency ± jitter, never negative."""
+        latency, jitter = self.config.latency, self.config.jitter
+        if latency <= 0 and jitter <= 0:
+            return 0.0
+        if jitter <= 0:
+            return latency
+        with self._lock:
+            return max(0.0, latency + self._random.uniform(-jitter, jitter))
+
+    def delay(self, seconds: float) -> None:
+        """Sleep one half of a round trip (the way in or the way back)."""
+        if seconds > 0:
+            self._sleep(seconds)
 
     def should_fail(self) -> bool:
         return self._draw(self.config.error_rate)

@@ -209,3 +209,22 @@ def test_test_connection_passes_with_every_product_present(world):
     line_25 = next(line for line in lines if line.startswith("product id, 25 % VAT:"))
     assert line_25.startswith(f"product id, 25 % VAT: {product_25} = ")
     assert "(sales account " in line_25
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sales_in_flight_at_once_and_in_pages_are_each_sent_once(world, settings):
+    """PostgreSQL: three lanes send a batch's sales concurrently, a page of four at a time; a
+    sale that cannot be sent fails alone. (SQLite always uses one lane.)"""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite sends one sale at a time")
+    settings.POWEROFFICE_POS_CONCURRENCY, settings.POWEROFFICE_POS_PAGE_SIZE = 3, 4
+    recorded = sales(world, 10)
+    stranger = PosSaleFactory(client=world.client, customer=CustomerFactory(client=world.client))
+    batch = pos_batch_run(client=world.client, business_date=NIGHT)
+    assert (batch.sales_total, batch.sales_sent) == (11, 10)
+    assert orders_by_reference(world) == {reference_of(s): 1 for s in recorded}
+    stranger.refresh_from_db()
+    assert stranger.status == "failed" and "does not exist in PowerOffice Go" in stranger.error

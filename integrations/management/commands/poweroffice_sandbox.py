@@ -33,6 +33,18 @@ class Command(BaseCommand):
             default=10.0,
             help=_("Requests per second per subscription key; 0 turns the limit off."),
         )
+        parser.add_argument(
+            "--latency", type=float, default=0.0,
+            help=_("Round trip of every request in seconds (half in, half back)."),
+        )  # fmt: skip
+        parser.add_argument(
+            "--jitter", type=float, default=0.0,
+            help=_("Each round trip varies by up to this many seconds either way."),
+        )  # fmt: skip
+        parser.add_argument(
+            "--log-limit", type=int, default=10_000,
+            help=_("Requests kept for GET /_sandbox/requests (the oldest are forgotten)."),
+        )  # fmt: skip
         parser.add_argument("--verbose-requests", action="store_true", help=_("Log each request."))
         parser.add_argument(
             "--state-file", default=None,
@@ -49,6 +61,8 @@ class Command(BaseCommand):
             token_ttl=options["token_ttl"], rate_limit=options["rate_limit"] or None
         )
         app = PowerOfficeSandbox(seed=options["seed"], config=config)
+        app.faults.configure(latency=options["latency"], jitter=options["jitter"])
+        app.log.limit = options["log_limit"]
         if not options["no_state_file"]:
             path = options["state_file"] or state_file("poweroffice")
             app = PersistedSandbox(app, path, dump=persistence.dump, load=persistence.load)

@@ -18,6 +18,10 @@ imports have something to read:
       → a bank voucher paying (part of) an outgoing invoice: a customer-ledger entry matched to
         the invoice's entry (shared MatchId), the invoice's Balance reduced and its
         LastChangedDateTimeOffset moved, as PowerOffice does on matching.
+    POST /_sandbox/seed/register_rows
+        {"register": "Products", "rows": [{"Code": "P1", "Name": "Coffee"}], "client_key": "..."}
+      → rows that already exist in a register (customers, suppliers and employees get their
+        sub-ledger account id), for a bench or demo whose sandbox runs in another process.
 """
 
 from __future__ import annotations
@@ -166,7 +170,21 @@ def seed_customer_payment(books: Books, data: dict[str, Any]) -> Row:
     return {"VoucherId": voucher["Id"], "MatchId": invoice["MatchId"], "Balance": balance}
 
 
+CONTACT_REGISTERS = ("Customers", "Suppliers", "Employees")
+
+
+def seed_register_rows(books: Books, data: dict[str, Any]) -> Row:
+    name, rows = data.get("register"), data.get("rows")
+    if not name or not isinstance(rows, list):
+        raise _bad("register and a list of rows are required.")
+    if name in CONTACT_REGISTERS:
+        return {"rows": [books.create_contact(name, dict(row)) for row in rows]}
+    register = books.register(name)
+    return {"rows": [register.create(dict(row)) for row in rows]}
+
+
 SEEDS = {
+    "seed/register_rows": seed_register_rows,
     "seed/supplier_invoice": seed_supplier_invoice,
     "seed/customer_payment": seed_customer_payment,
 }

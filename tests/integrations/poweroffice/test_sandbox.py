@@ -139,6 +139,53 @@ class TestControlAndFaults:
         assert draws(7) == draws(7)
         assert draws(7) != draws(8)
 
+    def test_seeded_register_rows_are_served_by_the_api(self, web, auth):
+        seeded = web.post("/_sandbox/seed/register_rows", json={
+            "register": "Customers", "rows": [{"Name": "Kunde AS", "Number": 10001}],
+        }).json["rows"]  # fmt: skip
+        assert seeded[0]["SubledgerAccountId"]
+        web.post("/_sandbox/seed/register_rows",
+                 json={"register": "Products", "rows": [{"Code": "P1", "Name": "Kaffe"}]})
+        products = web.get("/v2/Products", headers=auth).json
+        assert [p["Code"] for p in products] == ["P1"]
+        assert web.post("/_sandbox/seed/register_rows", json={"rows": []}).status_code == 400
+
     def test_bad_fault_settings_are_refused(self, web):
         assert web.post("/_sandbox/faults", json={"error_rate": 2}).status_code == 400
         assert web.post("/_sandbox/faults", json={"colour": 1}).status_code == 400
+
+
+class TestLatency:
+    """The network a request crosses: half its round trip on the way in (before the sandbox
+    counts it against the rate limit), half on the way back."""
+
+    @staticmethod
+    def traced(latency, jitter=0.0, seed=0):
+        events: list = []
+        app = PowerOfficeSandbox(config=SandboxConfig(rate_limit=None), seed=seed)
+        app.faults._sleep = lambda seconds: events.append(round(seconds, 6))
+        app.faults.configure(latency=latency, jitter=jitter, seed=seed)
+        handle = app.dispatch
+        app.dispatch = lambda request: (events.append("handled"), handle(request))[1]
+        return app, events
+
+    def test_round_trip_is_split_around_the_handling(self):
+        app, events = self.traced(0.1)
+        token_response(Client(app))
+        assert events == [0.05, "handled", 0.05]
+
+    def test_jitter_spreads_round_trips_within_bounds_and_follows_the_seed(self):
+        def trips(seed):
+            app, events = self.traced(0.1, 0.02, seed)
+            for _ in range(30):
+                token_response(Client(app))
+            return [2 * s for s in events if s != "handled"][::2]
+
+        first = trips(3)
+        assert all(0.08 <= trip <= 0.12 for trip in first)
+        assert max(first) - min(first) > 0.02  # spread, not constant
+        assert first == trips(3) and first != trips(4)
+
+    def test_negative_latency_is_refused(self, web):
+        assert web.post("/_sandbox/faults", json={"latency": -1}).status_code == 400
+        assert web.post("/_sandbox/faults", json={"jitter": -0.1}).status_code == 400
