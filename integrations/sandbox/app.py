@@ -14,13 +14,17 @@ Control API (JSON), for tests and benchmarks:
                                     "drop_rate": 0.1, "seed": 7, "throttle_rate": 0.5,
                                     "retry_after": 2, "unauthorized": true}
     GET  /_sandbox/requests        recorded requests;  DELETE clears them
+    GET  /_sandbox/inflight        requests being handled right now (method, path, body, since),
+                                   e.g. for killing a client while its write is in flight
     POST /_sandbox/<command>       subclass commands (see control_command)
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -41,6 +45,9 @@ class SandboxApp:
         self.lock = threading.RLock()
         self.faults = FaultInjector(seed)
         self.log = RequestLog()
+        self._inflight: dict[int, dict[str, Any]] = {}
+        self._inflight_ids = itertools.count(1)
+        self._inflight_lock = threading.Lock()
 
     # -- for subclasses ----------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
@@ -64,7 +71,19 @@ class SandboxApp:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             return self.control(request)(environ, start_response)
-        response, dropped = self.serve(request)
+        key = next(self._inflight_ids)
+        with self._inflight_lock:
+            self._inflight[key] = {
+                "method": request.method,
+                "path": request.path,
+                "body": request.get_data().decode("utf-8", "replace")[:4000],
+                "since": time.time(),
+            }
+        try:
+            response, dropped = self.serve(request)
+        finally:
+            with self._inflight_lock:
+                del self._inflight[key]
         self.log.record(
             request.method,
             request.path,
@@ -88,6 +107,7 @@ class SandboxApp:
 
     def _serve(self, request: Request, exempt: bool) -> tuple[Response, bool]:
         if not exempt:
+            self.faults.delay(self.faults.write_delay(request.method, request.path))
             injected = self.injected_fault()
             if injected is not None:
                 return injected, False
@@ -147,6 +167,9 @@ class SandboxApp:
             if request.method == "POST":
                 self.faults.configure(**data)
             return json_response(asdict(self.faults.config))
+        if name == "inflight" and request.method == "GET":
+            with self._inflight_lock:
+                return json_response(list(self._inflight.values()))
         if name == "requests":
             if request.method == "DELETE":
                 self.log.clear()

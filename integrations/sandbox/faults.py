@@ -13,7 +13,10 @@
 - fail_next / fail_status: the next N requests are answered with this status (500, 503 or 429
   with Retry-After) before anything is stored, a deterministic storm "for a while";
 - paths: if not empty, faults only hit requests whose path contains one of these texts
-  (case-insensitive), e.g. ["/Vouchers/"] to drop only the voucher post.
+  (case-insensitive), e.g. ["/Vouchers/"] to drop only the voucher post;
+- write_latency: extra seconds for writes (not GET/HEAD) whose path contains a text, e.g.
+  {"/Vouchers/": 1.5}: voucher posts are slow, look-ups are not (a soak kills workers while
+  such a post is in flight; see `GET /_sandbox/inflight`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class FaultConfig:
     fail_next: int = 0
     fail_status: int = 500
     paths: list[str] = field(default_factory=list)
+    write_latency: dict[str, float] = field(default_factory=dict)
 
 
 class FaultInjector:
@@ -58,6 +62,9 @@ class FaultInjector:
         for name in ("error_rate", "drop_rate", "throttle_rate"):
             if name in changes and not 0.0 <= float(changes[name]) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        slow = changes.get("write_latency") or {}
+        if not isinstance(slow, dict) or any(float(v) < 0 for v in slow.values()):
+            raise ValueError("write_latency must map path texts to seconds (0 or more)")
         with self._lock:
             current = asdict(getattr(self, "config", FaultConfig()))
             self.config = FaultConfig(**{**current, **changes})
@@ -81,8 +88,15 @@ class FaultInjector:
         with self._lock:
             return max(0.0, latency + self._random.uniform(-jitter, jitter))
 
+    def write_delay(self, method: str, path: str) -> float:
+        """Extra seconds a write to a slowed path takes to be handled (`write_latency`)."""
+        if method in ("GET", "HEAD"):
+            return 0.0
+        slow = self.config.write_latency.items()
+        return max((float(v) for p, v in slow if p.lower() in path.lower()), default=0.0)
+
     def delay(self, seconds: float) -> None:
-        """Sleep one half of a round trip (the way in or the way back)."""
+        """Sleep one half of a round trip (the way in or the way back), or a write's delay."""
         if seconds > 0:
             self._sleep(seconds)
 

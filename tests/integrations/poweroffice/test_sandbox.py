@@ -4,6 +4,7 @@ voucher rules, privileges, control API and deterministic faults."""
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 from werkzeug.test import Client
@@ -153,6 +154,44 @@ class TestControlAndFaults:
     def test_bad_fault_settings_are_refused(self, web):
         assert web.post("/_sandbox/faults", json={"error_rate": 2}).status_code == 400
         assert web.post("/_sandbox/faults", json={"colour": 1}).status_code == 400
+
+    def test_write_latency_slows_only_the_writes_it_names(self, app, web, auth):
+        slept = []
+        app.faults._sleep = slept.append
+        web.post("/_sandbox/faults", json={"write_latency": {"/departments": 1.5}})
+        web.get("/v2/Departments", headers=auth)
+        web.post("/v2/Projects", json={"Code": "P1", "Name": "One"}, headers=auth)
+        assert slept == []
+        web.post("/v2/Departments", json={"Name": "Kitchen"}, headers=auth)
+        assert slept == [1.5]
+
+    def test_negative_write_latency_is_refused(self, web):
+        response = web.post("/_sandbox/faults", json={"write_latency": {"/Vouchers/": -1}})
+        assert response.status_code == 400 and "write_latency" in response.json["detail"]
+
+    def test_inflight_lists_a_write_while_it_is_handled(self, app, auth):
+        entered, release = threading.Event(), threading.Event()
+
+        def hold(seconds):
+            entered.set()
+            release.wait(5)
+
+        app.faults._sleep = hold
+        Client(app).post("/_sandbox/faults", json={"write_latency": {"/Departments": 1}})
+        writer = threading.Thread(
+            target=lambda: Client(app).post("/v2/Departments", json={"Name": "Bar"}, headers=auth)
+        )
+        writer.start()
+        try:
+            assert entered.wait(5)
+            inflight = Client(app).get("/_sandbox/inflight").json
+            assert [(r["method"], r["path"]) for r in inflight] == [("POST", "/v2/Departments")]
+            assert '"Bar"' in inflight[0]["body"]
+        finally:
+            release.set()
+            writer.join(5)
+        assert Client(app).get("/_sandbox/inflight").json == []
+        assert [r["Name"] for r in Client(app).get("/v2/Departments", headers=auth).json] == ["Bar"]
 
 
 class TestLatency:
