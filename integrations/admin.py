@@ -210,13 +210,13 @@ class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     change_form_template = "admin/integrations/transfer/change_form.html"
 
     def get_fields(self, request, obj=None):
-        return self.detail_fields(self.exclude)
-
-    def get_readonly_fields(self, request, obj=None):
         fields = self.detail_fields(self.exclude)
         # "waiting: connection disabled" next to the stored status.
         at = fields.index("status") + 1 if "status" in fields else len(fields)
         return [*fields[:at], "status_label", *fields[at:]]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, obj):

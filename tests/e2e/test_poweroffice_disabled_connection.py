@@ -67,4 +67,4 @@ def test_retransfer_by_number_requeues_posted_and_failed_invoices_without_doubli
     assert len(po_sandbox.books().vouchers) == 1  # recognised as posted, not sent again
     latest = Transfer.objects.filter(object_id=posted.pk, kind="invoice").order_by("-pk")[0]
     assert latest.status == TransferStatus.SKIPPED
-    assert "already posted" in latest.result["message"]
+    assert "already transferred" in latest.result["message"]
