@@ -151,7 +151,12 @@ def transfer_rows(args, start: int, stop: int, rng: random.Random, context: dict
     for n in range(start, stop):
         connection = connections[n % len(connections)]
         status, kind = rng.choice(STATUSES), rng.choice(KINDS)
-        created = now - timedelta(seconds=rng.randrange(365 * 86400))
+        # A year of history written in time order, as the outbox appends it; what still waits
+        # was queued in the last two days (the sweep picks up anything older).
+        age = (args.transfers - n) / args.transfers * 365 * 86400 + rng.randrange(600)
+        if status == "pending":
+            age = rng.randrange(2 * 86400)
+        created = now - timedelta(seconds=age)
         number = str(100000 + n)
         customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         error = error_text(rng, kind, number) if status == "failed" else ""

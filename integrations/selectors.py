@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from .models import Transfer, TransferStatus
+from accounting.models import Client
+
+from .models import Connection, Transfer, TransferStatus
 
 # The sweep leaves a transfer to the task it was handed to for this long before re-queueing it.
 QUEUE_GRACE = timedelta(minutes=2)
@@ -54,23 +56,27 @@ def transfers_overview(*, now: datetime | None = None) -> list[dict]:
     for status in TransferStatus.values:
         counts[f"day_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=day))
         counts[f"month_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=month))
-    rows = (
-        Transfer.objects.filter(Q(created_at__gte=month) | Q(status=TransferStatus.PENDING))
-        .values("client_id", "client__name")
+    per_client = {
+        row.pop("client_id"): row
+        for row in Transfer.objects.filter(
+            Q(created_at__gte=month) | Q(status=TransferStatus.PENDING)
+        )
+        .values("client_id")
         .annotate(
             oldest_pending=Min("created_at", filter=Q(status=TransferStatus.PENDING)), **counts
         )
-        .order_by("client__name")
-    )
+        .order_by()
+    }
+    names = Client.objects.filter(pk__in=per_client).values_list("pk", "name")
     return [
         {
-            "client_id": row["client_id"],
-            "client": row["client__name"],
-            "day": [row[f"day_{s}"] for s in TransferStatus.values],
-            "month": [row[f"month_{s}"] for s in TransferStatus.values],
-            "oldest_pending": row["oldest_pending"],
+            "client_id": client_id,
+            "client": name,
+            "day": [per_client[client_id][f"day_{s}"] for s in TransferStatus.values],
+            "month": [per_client[client_id][f"month_{s}"] for s in TransferStatus.values],
+            "oldest_pending": per_client[client_id]["oldest_pending"],
         }
-        for row in rows
+        for client_id, name in sorted(names, key=lambda pair: (pair[1], pair[0]))
     ]
 
 
@@ -96,13 +102,19 @@ def transfers_health(*, now: datetime | None = None) -> list[dict]:
             "pk", filter=Q(status__in=statuses, created_at__gte=month)
         )
     pending = HEALTH_STATES["pending"]
-    rows = (
-        Transfer.objects.filter(Q(created_at__gte=month) | Q(status__in=pending))
-        .values("client_id", "client__name", "connection__system")
+    # Grouped by connection alone (one per client and system), without joins, so the database
+    # aggregates narrow rows; names come from the few connections afterwards.
+    per_connection = {
+        row.pop("connection_id"): row
+        for row in Transfer.objects.filter(Q(created_at__gte=month) | Q(status__in=pending))
+        .values("connection_id")
         .annotate(oldest_pending=Min("created_at", filter=Q(status__in=pending)), **counts)
-        .order_by("client__name", "connection__system")
-    )
-    return [
-        {**row, "client": row.pop("client__name"), "system": row.pop("connection__system")}
-        for row in rows
-    ]
+        .order_by()
+    }
+    connections = Connection.objects.filter(pk__in=per_connection).select_related("client")
+    rows = [
+        {"client_id": c.client_id, "client": c.client.name, "system": c.system,
+         **per_connection[c.pk]}
+        for c in connections
+    ]  # fmt: skip
+    return sorted(rows, key=lambda row: (row["client"], row["system"], row["client_id"]))

@@ -36,6 +36,8 @@ _SERIES_RE = re.compile(r"outside the customer number series")
 _GAVE_UP_RE = re.compile(r"^Gave up after \d+ attempts: ")
 _LINE_RE = re.compile(r"\bline \d+\b")
 _RETRY_RE = re.compile(r"\(retry in \d+ s\)")
+# Trace and request ids (GUIDs, long hex runs) differ on every answer, whatever the cause.
+_TOKEN_RE = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b|\b[0-9a-f]{16,}\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,9 @@ def transfer_triage(*, transfer: Transfer, attempt=None) -> Triage | None:
 
 def error_signature(text: str, object_number: str = "") -> str:
     """A short key shared by failures with the same cause: the record's own number, line
-    numbers and retry counts are left out, the rest of the message must match."""
+    numbers, retry counts and trace ids are left out, the rest of the message must match."""
     normal = _RETRY_RE.sub("", _GAVE_UP_RE.sub("", text or ""))
+    normal = _TOKEN_RE.sub("…", normal)
     if object_number:
         normal = normal.replace(object_number, "#")
     normal = " ".join(_LINE_RE.sub("line #", normal).split())[:500]
@@ -212,7 +215,7 @@ def error_signature(text: str, object_number: str = "") -> str:
 
 def error_summary(text: str, object_number: str = "", limit: int = 90) -> str:
     """The same normalised message, shortened for a filter's label."""
-    normal = _GAVE_UP_RE.sub("", text or "")
+    normal = _TOKEN_RE.sub("…", _GAVE_UP_RE.sub("", text or ""))
     if object_number:
         normal = normal.replace(object_number, "…")
     normal = " ".join(_LINE_RE.sub("line …", normal).split())

@@ -89,6 +89,16 @@ class TestSameError:
         other = error_signature(VAT.format(n=10024, line=5).replace("3000", "3100"), "10024")
         assert one == two and one != other
 
+    def test_trace_ids_of_the_answer_do_not_split_a_cause(self):
+        answer = ('Validation failed (HTTP 400): Lines[0].VatCode: Unknown code. '
+                  '{{"traceId":"00-{trace}-{span}-00","requestId":"{guid}"}}')  # fmt: skip
+        one = answer.format(trace="4bf92f3577b34da6a3ce929d0e0e4736", span="00f067aa0ba902b7",
+                            guid="0f8fad5b-d9cb-469f-a165-70867728950e")  # fmt: skip
+        two = answer.format(trace="a3ce929d0e0e47364bf92f3577b34da6", span="a902b700f067aa0b",
+                            guid="7c9e6679-7425-40de-944b-e07fc1f90ae7")  # fmt: skip
+        assert error_signature(one) == error_signature(two)
+        assert error_signature(one) != error_signature(one.replace("VatCode", "Quantity"))
+
     def test_same_error_group_holds_only_matching_failures(self):
         connection = ConnectionFactory()
         first = failed(connection, VAT.format(n=10023, line=1), "10023")
