@@ -151,11 +151,11 @@ def transfer_rows(args, start: int, stop: int, rng: random.Random, context: dict
     for n in range(start, stop):
         connection = connections[n % len(connections)]
         status, kind = rng.choice(STATUSES), rng.choice(KINDS)
-        # A year of history written in time order, as the outbox appends it; what still waits
-        # was queued in the last two days (the sweep picks up anything older).
+        # A year of history written in time order, as the outbox appends it; only what was
+        # queued in the last two days still waits (the sweep has long sent anything older).
         age = (args.transfers - n) / args.transfers * 365 * 86400 + rng.randrange(600)
-        if status == "pending":
-            age = rng.randrange(2 * 86400)
+        if status == "pending" and age > 2 * 86400:
+            status = "succeeded"
         created = now - timedelta(seconds=age)
         number = str(100000 + n)
         customer = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
@@ -271,6 +271,8 @@ def pages() -> dict[str, str]:
         "search our number 100123": f"{base}?q=100123",
         "search PowerOffice id": f"{base}?q={external}",
         "search words 'Kari Nordmann'": f"{base}?q=Kari+Nordmann",
+        "search common name 'Hansen'": f"{base}?q=Hansen",
+        "search 'invoice' (half the log)": f"{base}?q=invoice",
         "search word + last 30 days": f"{base}?q=Nordmann&created_at__gte={month}",
         "sorted by object": f"{base}?o=5",
         "page 200": f"{base}?p=200",
