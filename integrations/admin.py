@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .admin_forms import CONFIRM_FIELD, ConnectionForm
-from .admin_synclog import ClientListFilter, SyncLogPaginator, transfers_matching
+from .admin_synclog import ClientListFilter, sync_log_paginator, transfers_matching
 from .admin_triage import SameErrorFilter, requeue_same_view, requeue_view
 from .connections import connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
@@ -211,7 +211,6 @@ class TransferAdmin(ReadOnlyAdmin):
     # no facet counts per filter choice.
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
-    paginator = SyncLogPaginator
     inlines = [TransferAttemptInline]
     actions = ["requeue_selected", "cancel_selected"]
     exclude = ["content_type", "object_id", "error_group"]
@@ -220,6 +219,9 @@ class TransferAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return sync_log_paginator(request, queryset, per_page)
 
     def get_search_results(self, request, queryset, search_term):
         return transfers_matching(queryset, search_term), False

@@ -2,7 +2,7 @@
 
 - `SyncLogPaginator` never counts a million rows: the whole log is estimated from PostgreSQL's
   statistics ("about 1,000,000"), a filtered list is counted up to `COUNT_LIMIT` rows ("more
-  than 20,000"), and pages stop where counting stops.
+  than 20,000"), a search up to `SEARCH_COUNT_LIMIT`, and pages stop where counting stops.
 - `ClientListFilter` lists the clients that have a connection, from the clients table (a few
   rows), instead of a DISTINCT over every transfer.
 - `transfers_matching()` searches our number and the external system's id exactly (each has an
@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.contrib import admin
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -27,6 +28,8 @@ from .models import Connection
 
 #: Filtered lists are counted up to this many rows; the pages end there too.
 COUNT_LIMIT = 20_000
+#: A search is counted only this far (20 pages): past that, more words serve better than pages.
+SEARCH_COUNT_LIMIT = 1_000
 #: Words shorter than this cannot use a trigram index; they match numbers and ids exactly only.
 FREE_TEXT_MIN_LENGTH = 3
 
@@ -81,6 +84,13 @@ class SyncLogPaginator(Paginator):
         if self.count_is == "more":
             return gettext("more than %(count)s") % {"count": number}
         return number
+
+
+def sync_log_paginator(request, queryset: QuerySet, per_page: int) -> SyncLogPaginator:
+    paginator = SyncLogPaginator(queryset, per_page)
+    if request.GET.get(SEARCH_VAR, "").strip():
+        paginator.count_limit = SEARCH_COUNT_LIMIT
+    return paginator
 
 
 class ClientListFilter(admin.RelatedFieldListFilter):

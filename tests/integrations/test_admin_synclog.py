@@ -76,6 +76,16 @@ class TestCounting:
         response = reader.get(reverse(CHANGELIST), {"status__exact": "failed"})
         assert b"more than 3 transfers" in response.content
 
+    def test_a_search_is_counted_less_far_than_a_filter(self, reader, monkeypatch):
+        from integrations import admin_synclog
+
+        monkeypatch.setattr(admin_synclog, "SEARCH_COUNT_LIMIT", 2)
+        transfers(4, status=TransferStatus.FAILED, object_repr="Invoice · Kari Nordmann")
+        response = reader.get(reverse(CHANGELIST), {"q": "Nordmann"})
+        assert b"more than 2 found" in response.content
+        response = reader.get(reverse(CHANGELIST), {"status__exact": "failed"})
+        assert b"4 transfers" in response.content
+
     def test_the_page_costs_the_same_number_of_queries_with_more_transfers(self, reader):
         def queries():
             with CaptureQueriesContext(db) as captured:
