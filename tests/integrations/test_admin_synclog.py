@@ -86,6 +86,16 @@ class TestCounting:
         response = reader.get(reverse(CHANGELIST), {"status__exact": "failed"})
         assert b"4 transfers" in response.content
 
+    def test_all_can_be_selected_across_pages_only_when_counted_exactly(self, reader, monkeypatch):
+        transfers(4, status=TransferStatus.FAILED)
+        monkeypatch.setattr("integrations.admin.TransferAdmin.list_per_page", 2)
+        url = reverse(CHANGELIST) + "?status__exact=failed"
+        assert b"Select all 4 transfers" in reader.get(url).content
+        monkeypatch.setattr(SyncLogPaginator, "count_limit", 3)
+        page = reader.get(url).content
+        assert b"more than 3 transfers" in page
+        assert b"Select all 3" not in page and b'class="question' not in page
+
     def test_the_page_costs_the_same_number_of_queries_with_more_transfers(self, reader):
         def queries():
             with CaptureQueriesContext(db) as captured:
