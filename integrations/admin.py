@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .admin_forms import CONFIRM_FIELD, ConnectionForm
+from .admin_synclog import ClientListFilter, sync_log_paginator, transfers_matching
 from .admin_triage import (
     AttemptDisplay,
     SameErrorFilter,
@@ -24,7 +27,15 @@ from .admin_triage import (
 )
 from .connections import connection_enable, connection_secrets_update, connection_test
 from .engine import TransferNotAllowed, transfer_cancel, transfer_requeue
-from .models import Connection, ExternalLink, Transfer, TransferAttempt, TransferStatus
+from .models import (
+    Connection,
+    ExternalLink,
+    System,
+    Transfer,
+    TransferAttempt,
+    TransferKind,
+    TransferStatus,
+)
 from .selectors import transfers_overview
 from .triage import transfer_last_attempt, transfer_triage, transfers_same_error
 
@@ -189,23 +200,37 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+#: Labels of the list's choice columns, looked up directly: Django's get_FOO_display() hashes
+#: every choice of the field on each call, which adds up over a page of transfers.
+_STATUS_LABELS = dict(TransferStatus.choices)
+_KIND_LABELS = dict(TransferKind.choices)
+_SYSTEM_LABELS = dict(System.choices)
+
+
 @admin.register(Transfer)
 class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     list_display = [
-        "created_at", "client", "system", "kind", "object_label", "status_label", "attempts",
-        "next_attempt_at", "external_id",
+        "created_at", "client", "system", "kind_label", "object_label", "status_label",
+        "attempts", "next_attempt_at", "external_id",
     ]
     list_filter = [
         "status", "kind", "connection__system", ("created_at", admin.DateFieldListFilter),
-        ("client", admin.RelatedOnlyFieldListFilter), SameErrorFilter,
+        ("client", ClientListFilter), SameErrorFilter,
     ]
-    search_fields = ["=object_number", "object_repr", "=external_id"]
+    search_fields = ["=object_number", "object_repr", "=external_id"]  # see get_search_results
+    search_help_text = _(
+        "Our number or the accounting system's id (exact), or words from the description."
+    )
     list_select_related = ["client", "connection"]
+    list_per_page = 50
     date_hierarchy = None
+    # At a million transfers: no exact counts (the paginator estimates or stops counting) and
+    # no facet counts per filter choice.
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     inlines = [TransferAttemptInline]
     actions = ["requeue_selected", "cancel_selected"]
-    exclude = ["content_type", "object_id"]
+    exclude = ["content_type", "object_id", "error_group"]
     change_list_template = "admin/integrations/transfer/change_list.html"
     change_form_template = "admin/integrations/transfer/change_form.html"
 
@@ -218,16 +243,40 @@ class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
 
-    @admin.display(description=_("status"), ordering="status")
-    def status_label(self, obj):
-        return obj.status_text()
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return sync_log_paginator(request, queryset, per_page)
+
+    def get_search_results(self, request, queryset, search_term):
+        return transfers_matching(queryset, search_term), False
 
     def has_retransfer_permission(self, request):
         return request.user.has_perm("integrations.retransfer_transfer")
 
+    def action_checkbox(self, obj):
+        # The form widget renders through the template engine, once per row; this is the same
+        # markup without it.
+        text = gettext("Select this object for an action - {}")
+        label = format_html(text, self.object_label(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME, obj.pk, label,
+        )  # fmt: skip
+
     @admin.display(description=_("system"), ordering="connection__system")
     def system(self, obj):
-        return obj.connection.get_system_display()
+        return _SYSTEM_LABELS.get(obj.connection.system, obj.connection.system)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj):
+        return _KIND_LABELS.get(obj.kind, obj.kind)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj):
+        """The status, and for a pending transfer why it waits ("waiting: connection
+        disabled"); the connection comes with the row (list_select_related)."""
+        if obj.status == TransferStatus.PENDING:
+            return obj.status_text()
+        return _STATUS_LABELS.get(obj.status, obj.status)
 
     @admin.display(description=_("object"), ordering="object_number")
     def object_label(self, obj):

@@ -20,12 +20,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .engine import TransferNotAllowed, transfer_requeue
-from .models import Transfer
-from .triage import transfers_failed_by_signature, transfers_same_error
+from .models import UNRESOLVED_FAILURE, Transfer
+from .triage import failure_groups, transfers_same_error
 
 
 class SameErrorFilter(admin.SimpleListFilter):
-    """Failed transfers grouped by the cause of their error (largest groups first)."""
+    """Unresolved failures grouped by the cause of their error (largest groups first), of the
+    client chosen in the client filter or of all clients. Reads the stored groups
+    (`Transfer.error_group`), never the error texts of the whole log."""
 
     title = _("same error")
     parameter_name = "error"
@@ -33,19 +35,16 @@ class SameErrorFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         client_id = request.GET.get("client__id__exact")
-        groups = transfers_failed_by_signature(
-            client_id=int(client_id) if (client_id or "").isdigit() else None
+        groups = failure_groups(
+            client_id=int(client_id) if (client_id or "").isdigit() else None,
+            limit=self.max_choices,
         )
-        return [
-            (signature, f"{group['summary']} ({len(group['ids'])})")
-            for signature, group in list(groups.items())[: self.max_choices]
-        ]
+        return [(group.key, f"{group.summary} ({group.count})") for group in groups]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        group = transfers_failed_by_signature().get(self.value(), {"ids": []})
-        return queryset.filter(pk__in=group["ids"])
+        return queryset.filter(UNRESOLVED_FAILURE, error_group=self.value())
 
 
 def _guarded(model_admin, request, object_id) -> Transfer:

@@ -43,6 +43,7 @@ from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
 from .outbox import transfer_schedule
 from .registry import get_connector
 from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
+from .triage import transfer_error_group_update
 from .worker import heartbeats_enabled, worker_name
 
 logger = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
         _fail(transfer, attempt, text, AttemptOutcome.ERROR)
         return
     transfer.last_error = ""
+    transfer_error_group_update(transfer=transfer)
     transfer.save()
     attempt.outcome = transfer.status
 
@@ -195,6 +197,7 @@ def _fail(transfer: Transfer, attempt: TransferAttempt, text: str, outcome: str)
     transfer.status = TransferStatus.FAILED
     transfer.finished_at = timezone.now()
     transfer.last_error = text[:ERROR_LENGTH]
+    transfer_error_group_update(transfer=transfer)
     transfer.save()
     attempt.outcome = outcome
     attempt.error = text[:ERROR_LENGTH]
@@ -329,8 +332,11 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
             outcome=AttemptOutcome.ERROR, error=text
         )
         if transfer.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS:
+            transfer.status, transfer.last_error = TransferStatus.FAILED, text
+            transfer_error_group_update(transfer=transfer)
             _still_running(transfer).update(
-                status=TransferStatus.FAILED, finished_at=now, last_error=text
+                status=TransferStatus.FAILED, finished_at=now, last_error=text,
+                error_group=transfer.error_group,
             )
             notify.failures_notify(connection=transfer.connection)
         else:

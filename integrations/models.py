@@ -196,6 +196,10 @@ class TransferStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+#: A failed transfer whose failure is not resolved yet (see `Transfer.error_group`).
+UNRESOLVED_FAILURE = Q(status=TransferStatus.FAILED, error_group__gt="")
+
+
 class Transfer(models.Model):
     """The outbox and the sync log in one: one thing to move to (or from) one connection."""
 
@@ -237,6 +241,16 @@ class Transfer(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    error_group = models.CharField(
+        _("error group"),
+        max_length=12,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "While the transfer is an unresolved failure: the key its error shares with other "
+            "failures of the same cause (see integrations.triage). Empty once it is resolved."
+        ),
+    )
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     result = models.JSONField(
         _("result"),
@@ -296,6 +310,16 @@ class Transfer(models.Model):
             models.Index(fields=["kind", "-created_at", "-id"], name="integ_transfer_kind_new"),
             models.Index(fields=["status", "-created_at", "-id"], name="integ_transfer_status_new"),
             models.Index(fields=["status", "started_at"], name="integ_transfer_running"),
+            # The "same error" grouping: only unresolved failures are in these (partial) indexes,
+            # so counting the groups reads a small index, however large the log grows.
+            models.Index(
+                fields=["error_group", "-created_at", "-id"], name="integ_transfer_errgroup",
+                condition=UNRESOLVED_FAILURE,
+            ),
+            models.Index(
+                fields=["client", "error_group", "id"], name="integ_transfer_client_errgroup",
+                condition=UNRESOLVED_FAILURE,
+            ),
         ]
         constraints = [
             # Coalescing guard: at most one pending transfer per object, kind and connection.

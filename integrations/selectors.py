@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.utils import timezone
 
-from .models import Transfer, TransferStatus
+from .models import Connection, Transfer, TransferStatus
 
 # The sweep leaves a transfer to the task it was handed to for this long before re-queueing it.
 QUEUE_GRACE = timedelta(minutes=2)
@@ -51,33 +51,60 @@ def transfers_stale_running(*, cutoff: datetime, silent_since: datetime | None =
     )
 
 
+WAITING = (TransferStatus.PENDING, TransferStatus.RUNNING)
+
+
+def transfer_counts_recent(*, now: datetime, waiting=WAITING) -> tuple[dict, dict]:
+    """The month's transfers counted per connection and status, for the last 30 days and the
+    last 24 hours: {(connection_id, status): [day, month]}; and the oldest transfer still
+    waiting (pending or running) per connection: {connection_id: created_at}. Two narrow
+    aggregates without joins: the month through the index on `created_at`, the waiting ones
+    through `integ_transfer_running`."""
+    day, month = now - timedelta(hours=24), now - timedelta(days=30)
+    today = ExpressionWrapper(Q(created_at__gte=day), output_field=BooleanField())
+    rows = (
+        Transfer.objects.filter(created_at__gte=month)
+        .annotate(today=today)
+        .values("connection_id", "status", "today")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts: dict[tuple[int, str], list[int]] = {}
+    for row in rows:
+        pair = counts.setdefault((row["connection_id"], row["status"]), [0, 0])
+        pair[0] += row["count"] if row["today"] else 0
+        pair[1] += row["count"]
+    waiting = (
+        Transfer.objects.filter(status__in=waiting)
+        .values("connection_id")
+        .annotate(oldest=Min("created_at"))
+        .order_by()
+    )
+    return counts, {row["connection_id"]: row["oldest"] for row in waiting}
+
+
 def transfers_overview(*, now: datetime | None = None) -> list[dict]:
     """Per client with transfers in the last 30 days or still pending: counts by status for the
     last 24 hours and 30 days (in TransferStatus order), and the oldest pending transfer."""
-    now = now or timezone.now()
-    day, month = now - timedelta(hours=24), now - timedelta(days=30)
-    counts = {}
-    for status in TransferStatus.values:
-        counts[f"day_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=day))
-        counts[f"month_{status}"] = Count("pk", filter=Q(status=status, created_at__gte=month))
-    rows = (
-        Transfer.objects.filter(Q(created_at__gte=month) | Q(status=TransferStatus.PENDING))
-        .values("client_id", "client__name")
-        .annotate(
-            oldest_pending=Min("created_at", filter=Q(status=TransferStatus.PENDING)), **counts
-        )
-        .order_by("client__name")
+    counts, oldest = transfer_counts_recent(
+        now=now or timezone.now(), waiting=(TransferStatus.PENDING,)
     )
-    return [
-        {
-            "client_id": row["client_id"],
-            "client": row["client__name"],
-            "day": [row[f"day_{s}"] for s in TransferStatus.values],
-            "month": [row[f"month_{s}"] for s in TransferStatus.values],
-            "oldest_pending": row["oldest_pending"],
-        }
-        for row in rows
-    ]
+    connections = Connection.objects.filter(pk__in={c for c, _ in counts} | set(oldest))
+    per_client: dict[int, dict] = {}
+    for connection in connections.select_related("client"):
+        row = per_client.setdefault(connection.client_id, {
+            "client_id": connection.client_id, "client": connection.client.name,
+            "day": [0] * len(TransferStatus.values), "month": [0] * len(TransferStatus.values),
+            "oldest_pending": None,
+        })  # fmt: skip
+        for index, status in enumerate(TransferStatus.values):
+            day, month = counts.get((connection.pk, status), (0, 0))
+            row["day"][index] += day
+            row["month"][index] += month
+        when = oldest.get(connection.pk)
+        if when and (row["oldest_pending"] is None or when < row["oldest_pending"]):
+            row["oldest_pending"] = when
+    return sorted(per_client.values(), key=lambda row: (row["client"], row["client_id"]))
 
 
 #: The dashboard's three states; RUNNING counts as pending (still on its way).
@@ -89,31 +116,28 @@ HEALTH_STATES = {
 
 
 def transfers_health(*, now: datetime | None = None) -> list[dict]:
-    """One aggregate query: per client and system with transfers in the last 30 days or still
-    pending, the succeeded/failed/pending counts of the last 24 hours and 30 days and the
-    oldest pending transfer's creation time, and how many pending ones wait for a disabled
-    connection. Keys: client_id, client, system, day_<state>, month_<state>, oldest_pending,
-    waiting_disabled."""
-    now = now or timezone.now()
-    day, month = now - timedelta(hours=24), now - timedelta(days=30)
-    counts = {}
-    for state, statuses in HEALTH_STATES.items():
-        counts[f"day_{state}"] = Count("pk", filter=Q(status__in=statuses, created_at__gte=day))
-        counts[f"month_{state}"] = Count(
-            "pk", filter=Q(status__in=statuses, created_at__gte=month)
-        )
-    pending = HEALTH_STATES["pending"]
-    # Pending on a disabled connection: they go only when someone enables it.
-    counts["waiting_disabled"] = Count(
-        "pk", filter=Q(status=TransferStatus.PENDING, connection__enabled=False)
+    """Per client and system with transfers in the last 30 days or still pending, the
+    succeeded/failed/pending counts of the last 24 hours and 30 days and the oldest pending
+    transfer's creation time. Keys: client_id, client, system, day_<state>, month_<state>,
+    oldest_pending, and waiting_disabled (pending on a disabled connection: they go only when
+    someone enables it). Two aggregates (`transfer_counts_recent`), the waiting count of the
+    disabled connections and the connections' names."""
+    counts, oldest = transfer_counts_recent(now=now or timezone.now())
+    waiting = dict(
+        Transfer.objects.filter(status=TransferStatus.PENDING, connection__enabled=False)
+        .values_list("connection_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    rows = (
-        Transfer.objects.filter(Q(created_at__gte=month) | Q(status__in=pending))
-        .values("client_id", "client__name", "connection__system")
-        .annotate(oldest_pending=Min("created_at", filter=Q(status__in=pending)), **counts)
-        .order_by("client__name", "connection__system")
-    )
-    return [
-        {**row, "client": row.pop("client__name"), "system": row.pop("connection__system")}
-        for row in rows
-    ]
+    connections = Connection.objects.filter(pk__in={c for c, _ in counts} | set(oldest))
+    rows = []
+    for connection in connections.select_related("client"):
+        row = {"client_id": connection.client_id, "client": connection.client.name,
+               "system": connection.system, "oldest_pending": oldest.get(connection.pk),
+               "waiting_disabled": waiting.get(connection.pk, 0)}
+        for state, statuses in HEALTH_STATES.items():
+            pairs = [counts.get((connection.pk, status), (0, 0)) for status in statuses]
+            row[f"day_{state}"] = sum(day for day, _ in pairs)
+            row[f"month_{state}"] = sum(month for _, month in pairs)
+        rows.append(row)
+    return sorted(rows, key=lambda row: (row["client"], row["system"], row["client_id"]))

@@ -11,7 +11,10 @@ category (the error tree's names) with an explanation, what to fix and where:
     ...
 
 `error_signature()` groups failures with the same cause (the record's own number and line
-numbers left out), so all of them can be re-queued at once after the fix.
+numbers left out), so all of them can be re-queued at once after the fix. The key is computed
+once, when the transfer fails (`transfer_error_group_update()`, called by the engine), and stored
+on `Transfer.error_group` until the failure is resolved; the sync log's "same error" filter only
+counts stored keys through a partial index.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Max
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import AttemptOutcome, Transfer, TransferStatus
+from .models import UNRESOLVED_FAILURE, AttemptOutcome, Transfer, TransferStatus
 
 _VAT_RE = re.compile(r"account (\d+) has no external VAT code")
 # A POS sale's order line names a product PowerOffice Go does not have, or none is set.
@@ -36,6 +40,8 @@ _SERIES_RE = re.compile(r"outside the customer number series")
 _GAVE_UP_RE = re.compile(r"^Gave up after \d+ attempts: ")
 _LINE_RE = re.compile(r"\bline \d+\b")
 _RETRY_RE = re.compile(r"\(retry in \d+ s\)")
+# Trace and request ids (GUIDs, long hex runs) differ on every answer, whatever the cause.
+_TOKEN_RE = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b|\b[0-9a-f]{16,}\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -264,8 +270,9 @@ def transfer_triage(*, transfer: Transfer, attempt=None) -> Triage | None:
 
 def error_signature(text: str, object_number: str = "") -> str:
     """A short key shared by failures with the same cause: the record's own number, line
-    numbers and retry counts are left out, the rest of the message must match."""
+    numbers, retry counts and trace ids are left out, the rest of the message must match."""
     normal = _RETRY_RE.sub("", _GAVE_UP_RE.sub("", text or ""))
+    normal = _TOKEN_RE.sub("…", normal)
     if object_number:
         normal = normal.replace(object_number, "#")
     normal = " ".join(_LINE_RE.sub("line #", normal).split())[:500]
@@ -274,37 +281,74 @@ def error_signature(text: str, object_number: str = "") -> str:
 
 def error_summary(text: str, object_number: str = "", limit: int = 90) -> str:
     """The same normalised message, shortened for a filter's label."""
-    normal = _GAVE_UP_RE.sub("", text or "")
+    normal = _TOKEN_RE.sub("…", _GAVE_UP_RE.sub("", text or ""))
     if object_number:
         normal = normal.replace(object_number, "…")
     normal = " ".join(_LINE_RE.sub("line …", normal).split())
     return normal if len(normal) <= limit else normal[: limit - 1] + "…"
 
 
-#: How many failed transfers the "same error" grouping reads (newest first).
-SIGNATURE_SCAN_LIMIT = 5000
+# ---------------------------------------------------------------------------------------------
+# The stored grouping
+# ---------------------------------------------------------------------------------------------
+def transfer_error_group_update(*, transfer: Transfer) -> None:
+    """Keep the "same error" grouping in step with the status the engine has just set, before
+    it saves the transfer. A failure stores the key of its cause (`error_signature`), so the
+    sync log never has to read and hash error texts; any other outcome leaves the group, and a
+    success also resolves the earlier failures of the same object on the same connection."""
+    if transfer.status == TransferStatus.FAILED:
+        transfer.error_group = error_signature(transfer.last_error, transfer.object_number)
+        return
+    transfer.error_group = ""
+    if transfer.status == TransferStatus.SUCCEEDED and transfer.object_id is not None:
+        transfers_superseded_failures(transfer=transfer).update(error_group="")
 
 
-def transfers_failed_by_signature(*, client_id: int | None = None) -> dict[str, dict]:
-    """signature -> {"summary", "ids"} for failed transfers, largest group first."""
-    failed = Transfer.objects.filter(status=TransferStatus.FAILED)
-    if client_id is not None:
-        failed = failed.filter(client_id=client_id)
-    rows = failed.order_by("-created_at").values_list("pk", "last_error", "object_number")
-    groups: dict[str, dict] = {}
-    for pk, text, number in rows[:SIGNATURE_SCAN_LIMIT]:
-        group = groups.setdefault(
-            error_signature(text, number), {"summary": error_summary(text, number), "ids": []}
-        )
-        group["ids"].append(pk)
-    return dict(sorted(groups.items(), key=lambda item: -len(item[1]["ids"])))
+def transfers_superseded_failures(*, transfer: Transfer):
+    """Unresolved failures of the same object on the same connection, this transfer aside."""
+    return Transfer.objects.filter(
+        UNRESOLVED_FAILURE,
+        connection_id=transfer.connection_id,
+        content_type_id=transfer.content_type_id,
+        object_id=transfer.object_id,
+    ).exclude(pk=transfer.pk)
+
+
+def transfers_unresolved_failures(*, client_id: int | None = None):
+    failures = Transfer.objects.filter(UNRESOLVED_FAILURE)
+    return failures if client_id is None else failures.filter(client_id=client_id)
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    key: str
+    summary: str
+    count: int
+
+
+def failure_groups(*, client_id: int | None = None, limit: int = 20) -> list[FailureGroup]:
+    """The largest groups of unresolved failures (of one client, or of all), with a summary of
+    their shared message: two queries over the partial index of unresolved failures."""
+    rows = list(
+        transfers_unresolved_failures(client_id=client_id)
+        .values("error_group")
+        .annotate(count=Count("pk"), sample=Max("pk"))
+        .order_by("-count", "error_group")[:limit]
+    )
+    samples = Transfer.objects.filter(pk__in=[row["sample"] for row in rows])
+    texts = {pk: (text, number) for pk, text, number in
+             samples.values_list("pk", "last_error", "object_number")}  # fmt: skip
+    return [
+        FailureGroup(row["error_group"], error_summary(*texts.get(row["sample"], ("", ""))),
+                     row["count"])
+        for row in rows
+    ]  # fmt: skip
 
 
 def transfers_same_error(*, transfer: Transfer):
-    """Failed transfers of the same client (this one included) whose error has the same
-    signature. Other clients are left alone: their accounts and settings are their own, so a
-    fix here does not fix them, and re-queueing them would only fail and e-mail them again."""
-    signature = error_signature(transfer.last_error, transfer.object_number)
-    groups = transfers_failed_by_signature(client_id=transfer.client_id)
-    group = groups.get(signature, {"ids": []})
-    return Transfer.objects.filter(pk__in=group["ids"], status=TransferStatus.FAILED)
+    """Unresolved failures of the same client (this one included, unless resolved) whose error
+    has the same cause. Other clients are left alone: their accounts and settings are their
+    own, so a fix here does not fix them, and re-queueing them would only fail and e-mail them
+    again."""
+    key = transfer.error_group or error_signature(transfer.last_error, transfer.object_number)
+    return transfers_unresolved_failures(client_id=transfer.client_id).filter(error_group=key)

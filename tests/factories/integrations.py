@@ -12,7 +12,9 @@ from integrations.models import (
     Transfer,
     TransferAttempt,
     TransferKind,
+    TransferStatus,
 )
+from integrations.triage import error_signature
 from tests.factories.accounting import ClientFactory
 
 TEST_CLIENT_KEY = "ck-secret-0123456789abcdef"
@@ -41,6 +43,14 @@ class TransferFactory(factory.django.DjangoModelFactory):
     object_id = factory.SelfAttribute("client.pk")
     object_repr = factory.LazyAttribute(lambda t: str(t.client))
     object_number = factory.LazyAttribute(lambda t: t.client.organization_number)
+    # As the engine stores it: a failure carries the key of its cause (integrations.triage).
+    status = TransferStatus.PENDING
+    last_error = ""
+    error_group = factory.LazyAttribute(
+        lambda t: error_signature(t.last_error, t.object_number)
+        if t.status == TransferStatus.FAILED
+        else ""
+    )
 
 
 class TransferAttemptFactory(factory.django.DjangoModelFactory):

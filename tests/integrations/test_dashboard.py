@@ -74,7 +74,9 @@ def test_rows_take_a_fixed_number_of_queries_however_many_clients():
         TransferFactory(status="failed")
     with CaptureQueriesContext(db) as queries:
         dashboard_rows()
-    assert len(queries) == 2  # one aggregate over transfers, one for the latest POS batches
+    # the month's counts, the oldest waiting transfers, the connections' names, the latest POS
+    # batches
+    assert len(queries) == 4
 
 
 def test_index_shows_the_dashboard_to_accountants_but_not_without_log_permission(client):

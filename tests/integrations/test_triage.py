@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from accounting.roles import ACCOUNTANTS, BACK_OFFICE_STAFF, roles_apply
-from integrations.models import AttemptOutcome, TransferStatus
-from integrations.triage import error_signature, transfer_triage, transfers_same_error
+from integrations.models import AttemptOutcome, Transfer, TransferKind, TransferStatus
+from integrations.triage import (
+    error_signature,
+    failure_groups,
+    transfer_error_group_update,
+    transfer_triage,
+    transfers_same_error,
+)
 from tests.factories import UserFactory
 from tests.factories.integrations import (
     ConnectionFactory,
     TransferAttemptFactory,
     TransferFactory,
 )
+
+from .testconnector import BASE_URL
 
 pytestmark = pytest.mark.django_db
 VAT = "Invoice {n} line {line}: account 3000 has no external VAT code. Set it on the account."
@@ -87,6 +96,16 @@ class TestSameError:
         other = error_signature(VAT.format(n=10024, line=5).replace("3000", "3100"), "10024")
         assert one == two and one != other
 
+    def test_trace_ids_of_the_answer_do_not_split_a_cause(self):
+        answer = ('Validation failed (HTTP 400): Lines[0].VatCode: Unknown code. '
+                  '{{"traceId":"00-{trace}-{span}-00","requestId":"{guid}"}}')  # fmt: skip
+        one = answer.format(trace="4bf92f3577b34da6a3ce929d0e0e4736", span="00f067aa0ba902b7",
+                            guid="0f8fad5b-d9cb-469f-a165-70867728950e")  # fmt: skip
+        two = answer.format(trace="a3ce929d0e0e47364bf92f3577b34da6", span="a902b700f067aa0b",
+                            guid="7c9e6679-7425-40de-944b-e07fc1f90ae7")  # fmt: skip
+        assert error_signature(one) == error_signature(two)
+        assert error_signature(one) != error_signature(one.replace("VatCode", "Quantity"))
+
     def test_same_error_group_holds_only_matching_failures(self):
         connection = ConnectionFactory()
         first = failed(connection, VAT.format(n=10023, line=1), "10023")
@@ -153,3 +172,118 @@ class TestButtons:
         statuses = {t.pk: t.status for t in type(other).objects.all()}
         assert statuses[group[0].pk] == statuses[group[1].pk] == TransferStatus.PENDING
         assert statuses[other.pk] == TransferStatus.FAILED
+
+
+class TestStoredGroups:
+    """The engine keeps the grouping: a failure stores its cause's key when it is recorded,
+    a later success of the same object resolves it, and the sync log only counts keys."""
+
+    @pytest.fixture
+    def rejected(self, connection, http, django_capture_on_commit_callbacks):
+        from integrations.outbox import transfer_enqueue
+
+        body = {"title": "Validation failed", "errors": {"name": ["too long"]}}
+        http.post(f"{BASE_URL}/records", status=400, json=body)
+
+        def send():
+            with django_capture_on_commit_callbacks(execute=True):
+                [transfer] = transfer_enqueue(obj=connection.client, kind=TransferKind.CUSTOMER)
+            transfer.refresh_from_db()
+            return transfer
+
+        return send
+
+    def test_a_recorded_failure_is_grouped_under_its_cause(self, rejected):
+        transfer = rejected()
+        assert transfer.status == TransferStatus.FAILED
+        assert transfer.error_group == error_signature(transfer.last_error, transfer.object_number)
+        [group] = failure_groups(client_id=transfer.client_id)
+        assert (group.key, group.count) == (transfer.error_group, 1)
+        assert "Validation failed" in group.summary
+
+    def test_a_later_success_of_the_same_object_resolves_the_failure(self, rejected, http):
+        failure = rejected()
+        http.replace("POST", f"{BASE_URL}/records", json={"id": 8}, status=201)
+        success = rejected()  # the same object again, accepted this time
+        failure.refresh_from_db()
+        assert success.status == TransferStatus.SUCCEEDED
+        assert failure.status == TransferStatus.FAILED and failure.error_group == ""
+        assert failure_groups(client_id=failure.client_id) == []
+        assert list(transfers_same_error(transfer=failure)) == []
+
+    def test_a_success_of_another_object_leaves_the_failure_alone(self, connection):
+        failure = failed(connection, VAT.format(n=10023, line=1), "10023")
+        other = TransferFactory(connection=connection, object_id=failure.object_id + 1,
+                                status=TransferStatus.SUCCEEDED)  # fmt: skip
+        transfer_error_group_update(transfer=other)
+        failure.refresh_from_db()
+        assert failure.error_group == error_signature(failure.last_error, "10023")
+
+    def test_a_requeued_failure_leaves_its_group(self, connection, monkeypatch):
+        from integrations import engine, outbox
+
+        monkeypatch.setattr(outbox, "transfer_schedule", lambda transfer_id: None)
+        group = [failed(connection, VAT.format(n=n, line=1), str(n)) for n in (10023, 10024)]
+        assert [g.count for g in failure_groups()] == [2]
+        engine.transfer_requeue(transfer=group[0])
+        assert [g.count for g in failure_groups()] == [1]
+
+    def test_a_run_given_up_by_the_reaper_is_grouped(self, connection, settings):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from integrations import engine
+
+        settings.INTEGRATIONS_RUNNING_TIMEOUT = 600
+        stuck = TransferFactory(connection=connection, status=TransferStatus.RUNNING,
+                                attempts=settings.INTEGRATIONS_MAX_ATTEMPTS,
+                                started_at=timezone.now() - timedelta(hours=1))  # fmt: skip
+        engine.transfers_reap_stale()
+        stuck.refresh_from_db()
+        assert stuck.status == TransferStatus.FAILED
+        assert stuck.error_group == error_signature(stuck.last_error, stuck.object_number)
+
+    def test_groups_are_largest_first_and_per_client_when_asked(self):
+        mine, theirs = ConnectionFactory(), ConnectionFactory()
+        for n in (10023, 10024, 10025):
+            failed(mine, "Validation failed (HTTP 400)", str(n), http_status=400)
+        failed(mine, VAT.format(n=10026, line=1), "10026")
+        failed(theirs, VAT.format(n=20001, line=1), "20001")
+        failed(theirs, VAT.format(n=20002, line=4), "20002")
+        assert [g.count for g in failure_groups()] == [3, 3]
+        mine_only = failure_groups(client_id=mine.client_id)
+        assert [(g.summary, g.count) for g in mine_only] == [
+            ("Validation failed (HTTP 400)", 3),
+            ("Invoice … line …: account 3000 has no external VAT code. Set it on the account.", 1),
+        ]
+
+    def test_filter_choices_show_the_group_and_its_size(self, client):
+        connection = ConnectionFactory()
+        for n in (10023, 10024):
+            failed(connection, VAT.format(n=n, line=2), str(n))
+        client.force_login(user_in(ACCOUNTANTS))
+        response = client.get(reverse("admin:integrations_transfer_changelist"))
+        assert b"account 3000 has no external VAT code. Set it on the account. (2)" in (
+            response.content)
+
+    def test_the_migration_fills_unresolved_failures_and_leaves_superseded_ones(self):
+        import importlib
+
+        from django.apps import apps
+        from django.utils import timezone
+
+        migration = importlib.import_module("integrations.migrations.0004_transfer_error_group")
+        connection = ConnectionFactory()
+        open_ = failed(connection, VAT.format(n=10023, line=1), "10023")
+        superseded = failed(connection, VAT.format(n=10024, line=1), "10024")
+        TransferFactory(connection=connection, object_id=superseded.object_id,
+                        status=TransferStatus.SUCCEEDED, finished_at=timezone.now())  # fmt: skip
+        Transfer.objects.filter(pk__in=[open_.pk, superseded.pk]).update(
+            error_group="", finished_at=timezone.now() - timedelta(hours=1)
+        )
+        migration.error_groups_fill(apps, None)
+        open_.refresh_from_db()
+        superseded.refresh_from_db()
+        assert open_.error_group == error_signature(open_.last_error, "10023")
+        assert superseded.error_group == ""
