@@ -274,7 +274,7 @@ class TransferAdmin(TransferDetailDisplay, ReadOnlyAdmin):
     def status_label(self, obj):
         """The status, and for a pending transfer why it waits ("waiting: connection
         disabled"); the connection comes with the row (list_select_related)."""
-        if obj.status == TransferStatus.PENDING:
+        if obj.status == TransferStatus.PENDING or obj.is_resolved_failure:
             return obj.status_text()
         return _STATUS_LABELS.get(obj.status, obj.status)
 

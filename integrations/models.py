@@ -198,6 +198,8 @@ class TransferStatus(models.TextChoices):
 
 #: A failed transfer whose failure is not resolved yet (see `Transfer.error_group`).
 UNRESOLVED_FAILURE = Q(status=TransferStatus.FAILED, error_group__gt="")
+# A failure a later success of the same object and connection superseded: kept as history.
+RESOLVED_FAILURE = Q(status=TransferStatus.FAILED, error_group="")
 
 
 class Transfer(models.Model):
@@ -358,12 +360,19 @@ class Transfer(models.Model):
             return str(_("credentials rejected"))
         return ""
 
+    @property
+    def is_resolved_failure(self) -> bool:
+        """Failed, but a later transfer of the same object to the same connection succeeded."""
+        return self.status == TransferStatus.FAILED and not self.error_group
+
     def status_text(self) -> str:
         """The status as the sync log shows it: "waiting: connection disabled" for a pending
         transfer that cannot go yet, otherwise the status itself."""
         reason = self.waiting_reason()
         if reason:
             return str(_("waiting: %(reason)s") % {"reason": reason})
+        if self.is_resolved_failure:
+            return str(_("failed, resolved by a later transfer"))
         return str(self.get_status_display())
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .http import redact
-from .models import Connection, Transfer, TransferStatus
+from .models import UNRESOLVED_FAILURE, Connection, Transfer
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def admin_url(name: str, *args) -> str:
 
 def _unnotified(connection: Connection):
     return Transfer.objects.filter(
-        connection=connection, status=TransferStatus.FAILED, notified_at__isnull=True
+        UNRESOLVED_FAILURE, connection=connection, notified_at__isnull=True
     )
 
 
@@ -67,7 +67,7 @@ def failures_notify(*, connection: Connection) -> bool:
 def failures_notify_collected() -> int:
     """Send the collected failures of every connection whose interval has passed."""
     connection_ids = (
-        Transfer.objects.filter(status=TransferStatus.FAILED, notified_at__isnull=True)
+        Transfer.objects.filter(UNRESOLVED_FAILURE, notified_at__isnull=True)
         .values_list("connection_id", flat=True)
         .distinct()
     )

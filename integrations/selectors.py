@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet
 from django.utils import timezone
 
-from .models import Connection, Transfer, TransferStatus
+from .models import RESOLVED_FAILURE, Connection, Transfer, TransferStatus
 
 # The sweep leaves a transfer to the task it was handed to for this long before re-queueing it.
 QUEUE_GRACE = timedelta(minutes=2)
@@ -62,16 +62,19 @@ def transfer_counts_recent(*, now: datetime, waiting=WAITING) -> tuple[dict, dic
     through `integ_transfer_running`."""
     day, month = now - timedelta(hours=24), now - timedelta(days=30)
     today = ExpressionWrapper(Q(created_at__gte=day), output_field=BooleanField())
+    resolved = ExpressionWrapper(RESOLVED_FAILURE, output_field=BooleanField())
     rows = (
         Transfer.objects.filter(created_at__gte=month)
-        .annotate(today=today)
-        .values("connection_id", "status", "today")
+        .annotate(today=today, resolved=resolved)
+        .values("connection_id", "status", "today", "resolved")
         .annotate(count=Count("pk"))
         .order_by()
     )
     counts: dict[tuple[int, str], list[int]] = {}
     for row in rows:
-        pair = counts.setdefault((row["connection_id"], row["status"]), [0, 0])
+        # A failure a later success resolved is history, not something still wrong.
+        status = RESOLVED if row["resolved"] else row["status"]
+        pair = counts.setdefault((row["connection_id"], status), [0, 0])
         pair[0] += row["count"] if row["today"] else 0
         pair[1] += row["count"]
     waiting = (
@@ -108,6 +111,7 @@ def transfers_overview(*, now: datetime | None = None) -> list[dict]:
 
 
 #: The dashboard's three states; RUNNING counts as pending (still on its way).
+RESOLVED = "resolved"  # a failed transfer a later success of its object superseded
 HEALTH_STATES = {
     "succeeded": (TransferStatus.SUCCEEDED,),
     "failed": (TransferStatus.FAILED,),

@@ -211,6 +211,33 @@ class TestStoredGroups:
         assert failure_groups(client_id=failure.client_id) == []
         assert list(transfers_same_error(transfer=failure)) == []
 
+    def test_a_resolved_failure_leaves_the_dashboard_and_the_mail_but_stays_in_history(
+        self, rejected, http, client
+    ):
+        """Issue 18 item 3: once the record is fixed and sent, the old failure is history."""
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        from integrations.notify import failures_notify_collected
+        from integrations.selectors import transfers_health
+
+        failure = rejected()
+        [row] = transfers_health()
+        assert row["day_failed"] == 1
+        http.replace("POST", f"{BASE_URL}/records", json={"id": 8}, status=201)
+        Transfer.objects.filter(pk=failure.pk).update(notified_at=None)
+        rejected()
+        failure.refresh_from_db()
+
+        [row] = transfers_health()
+        assert (row["day_failed"], row["day_succeeded"]) == (0, 1)
+        assert failures_notify_collected() == 0  # nothing still wrong to e-mail
+        assert failure.status_text() == "failed, resolved by a later transfer"
+        user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+        client.force_login(user)
+        page = client.get(reverse("admin:integrations_transfer_change", args=[failure.pk]))
+        assert b'data-testid="resolved"' in page.content
+
     def test_a_success_of_another_object_leaves_the_failure_alone(self, connection):
         failure = failed(connection, VAT.format(n=10023, line=1), "10023")
         other = TransferFactory(connection=connection, object_id=failure.object_id + 1,
@@ -273,7 +300,7 @@ class TestStoredGroups:
         from django.apps import apps
         from django.utils import timezone
 
-        migration = importlib.import_module("integrations.migrations.0004_transfer_error_group")
+        migration = importlib.import_module("integrations.migrations.0006_transfer_error_group")
         connection = ConnectionFactory()
         open_ = failed(connection, VAT.format(n=10023, line=1), "10023")
         superseded = failed(connection, VAT.format(n=10024, line=1), "10024")
