@@ -178,3 +178,11 @@ def connector_pos_settings_test(*, system: str, pos_settings) -> ConnectionTestR
     if connector is None:
         raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
     return connector.pos_settings_test(pos_settings)
+
+
+def invoice_transfer_check(*, invoice, lines) -> None:
+    """Finalize-time check of the lines against what the accounting systems need (stored
+    account-plan comparisons and external VAT codes; no HTTP). Raises InvoiceNotFinalizable."""
+    from .reconciliation.account_plan import invoice_lines_account_plan_check
+
+    invoice_lines_account_plan_check(invoice=invoice, lines=lines)

@@ -15,7 +15,7 @@ from accounting.models import Invoice, InvoiceLine
 from accounting.numbering import invoice_number_next, kid_for
 from accounting.pdf import invoice_pdf_bytes
 from accounting.references import DocumentKind, document_reference
-from integrations.outbox import Operation, TransferKind, transfer_enqueue
+from integrations.outbox import Operation, TransferKind, invoice_transfer_check, transfer_enqueue
 
 
 @transaction.atomic
@@ -103,6 +103,7 @@ def invoice_finalize(
     """
     _lock(invoice)
     lines = _check_finalizable(invoice)
+    invoice_transfer_check(invoice=invoice, lines=lines)  # before anything is numbered
     if invoice.is_credit_note:
         _check_credit_amount(invoice)
     invoice.full_clean()
