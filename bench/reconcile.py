@@ -73,11 +73,11 @@ def start_sandbox(rate: float, client_key: str):
 
 def make_books(size: int, client_key: str, server):
     """A client with `size` finalized invoices here and their vouchers there."""
+    from django.contrib.contenttypes.models import ContentType
+
     from accounting.models import Account, Client, Customer, Invoice, InvoiceLine, VatCode
     from accounting.references import document_reference
     from accounting.services import record_save
-    from django.contrib.contenttypes.models import ContentType
-
     from integrations.models import Connection, ExternalLink, System
 
     client = Client.objects.create(name=f"Bench {size} AS", organization_number=str(size))
@@ -189,7 +189,9 @@ def main() -> None:
             alone = finalize_and_send(customer, account, 900000, args.interactive)
             print(f"  interactive invoices, nothing else running: {describe(alone)}")
             results = {}
-            thread = threading.Thread(target=lambda: results.update(run=reconcile(connection)))
+            thread = threading.Thread(
+                target=lambda into=results, c=connection: into.update(run=reconcile(c))
+            )
             thread.start()
             during = finalize_and_send(customer, account, 910000, args.interactive)
             thread.join()

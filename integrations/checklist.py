@@ -92,9 +92,8 @@ def steps_connections(*, connections: list[Connection], client) -> list[Step]:
 
 
 def step_vat_codes(*, client) -> Step:
-    from accounting.selectors import accounts_missing_vat_code
-
     from accounting.models import Account
+    from accounting.selectors import accounts_missing_vat_code
 
     missing = accounts_missing_vat_code(client=client).count()
     title = _("Account plan complete with external VAT codes")

@@ -35,7 +35,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.documents import document_send_for, document_send_finish
+from integrations.documents import document_send_finish, document_send_for
 from integrations.links import external_link_bind
 from integrations.models import ExternalLink, Transfer, TransferStatus
 from integrations.reconciliation.matching import (
@@ -126,7 +126,9 @@ class AccountPlan:
     vat_unknown: list[str]
 
 
-def compare_account_plan(accounts: Iterable, gl_rows: list[Dto], vat_rows: list[Dto]) -> AccountPlan:
+def compare_account_plan(
+    accounts: Iterable, gl_rows: list[Dto], vat_rows: list[Dto]
+) -> AccountPlan:
     """Our accounts against PowerOffice Go's GL accounts and VAT codes (pure)."""
     theirs = {int(r["AccountNo"]): r for r in gl_rows if r.get("AccountNo") is not None}
     codes = {str(r.get("Code")) for r in vat_rows if r.get("Code") is not None}

@@ -66,7 +66,6 @@ def invoice_lines_account_plan_check(*, invoice, lines) -> None:
 def step_account_plan(*, client, connections: list[Connection]):
     """The checklist step "Account plan and VAT codes equal in both systems"."""
     from accounting.models import Account, Customer
-
     from integrations.checklist import MISSING, NOT_NEEDED, OK, Step
 
     title = _("Account numbers and VAT codes equal in both systems")

@@ -55,8 +55,9 @@ class ReconciliationRun(models.Model):
         _("status"), max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
     started_by = models.CharField(
-        _("started by"), max_length=150, blank=True, help_text=_("A person, the schedule or a command.")
-    )
+        _("started by"), max_length=150, blank=True,
+        help_text=_("A person, the schedule or a command."),
+    )  # fmt: skip
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)

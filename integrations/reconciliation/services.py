@@ -151,7 +151,8 @@ def _document_item(run, match: Match, reader) -> ReconciliationItem:
     if doc is None:  # unknown here
         item.what = "invoice" if first.family == "invoice" else "sales_order"
         item.number, item.reference = first.number, first.reference
-        item.detail = _("Voucher %(no)s dated %(date)s, amount %(amount)s, customer %(customer)s.") % {
+        text = _("Voucher %(no)s dated %(date)s, amount %(amount)s, customer %(customer)s.")
+        item.detail = text % {
             "no": first.voucher_no or first.external_id, "date": first.date or "",
             "amount": first.amount if first.amount is not None else "", "customer": first.customer}
         return item
@@ -167,8 +168,8 @@ def _document_detail(run, match: Match, reader) -> str:
     doc = match.ours
     if match.finding == Finding.MISSING_THERE:
         if doc.external_id:
-            return _("Sent and bound to %(id)s, but not found there: reversed or deleted there?") % {
-                "id": doc.external_id}
+            text = _("Sent and bound to %(id)s, but not found there: reversed or deleted there?")
+            return text % {"id": doc.external_id}
         if doc.transfer is None:
             return _("Never sent to this connection.")
         return _("Not sent: its transfer is %(status)s. %(error)s") % {
