@@ -354,3 +354,6 @@ class ExternalLinkAdmin(ReadOnlyAdmin):
     search_fields = ["=external_id"]
     list_select_related = ["connection__client", "content_type"]
     show_full_result_count = False
+
+
+from .reconciliation import admin as _reconciliation_admin  # noqa: E402, F401  (registers runs)

@@ -92,6 +92,7 @@ def steps_connections(*, connections: list[Connection], client) -> list[Step]:
 
 
 def step_vat_codes(*, client) -> Step:
+    from accounting.models import Account
     from accounting.selectors import accounts_missing_vat_code
 
     missing = accounts_missing_vat_code(client=client).count()
@@ -99,6 +100,9 @@ def step_vat_codes(*, client) -> Step:
     fix_url = _url(
         "accounting_account_changelist", query=f"client__id__exact={client.pk}"
         "&external_vat_code=missing")  # fmt: skip
+    if not Account.objects.filter(client=client).exists():  # never green on empty data
+        detail = _("Not done: the client has no accounts yet. Import the account plan.")
+        return Step("vat_codes", title, MISSING, detail, fix_url)
     if missing:
         detail = ngettext(
             "%(count)d account has no external VAT code; invoice lines on it cannot be sent.",
@@ -153,6 +157,9 @@ def schedules_needed(*, client, connections: list[Connection]) -> dict[str, str]
     if PosSettings.objects.filter(client=client, enabled=True, client__active=True).exists():
         needed[pos_schedule_name(client)] = _("nightly POS batch")
     for connection in (c for c in enabled if c.system == System.POWEROFFICE):
+        from .poweroffice.schedules import reconciliation_schedule_name
+
+        needed[reconciliation_schedule_name(connection.pk)] = _("nightly reconciliation")
         po_settings = getattr(connection, "poweroffice_settings", None)
         for kind, (flag, _time) in FLAGS.items():
             if po_settings is not None and getattr(po_settings, flag):
@@ -185,12 +192,14 @@ def client_checklist(
 ) -> list[Step]:
     """Every setup step of `client`, in the order a person does them."""
     from .poweroffice.checklist import step_customer_numbers, step_pos_products
+    from .reconciliation.account_plan import step_account_plan
 
     connections = client_connections(client=client, connection=connection)
     poweroffice = next((c for c in connections if c.system == System.POWEROFFICE), None)
     return [
         *steps_connections(connections=connections, client=client),
         step_vat_codes(client=client),
+        step_account_plan(client=client, connections=connections),
         step_error_recipients(connections=connections, notify_emails=notify_emails),
         step_pos_products(client=client, connection=poweroffice),
         step_customer_numbers(client=client, connection=poweroffice),

@@ -557,3 +557,11 @@ class ExportLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id} by transfer {self.transfer_id}"
+
+
+# Reconciliation (issue 16) keeps its models in their own module; imported here so Django sees them.
+from .reconciliation.models import (  # noqa: E402, F401
+    AccountPlanCheck,
+    ReconciliationItem,
+    ReconciliationRun,
+)

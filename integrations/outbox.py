@@ -46,6 +46,7 @@ __all__ = [
     "connection_for",
     "connector_pos_products",
     "connector_pos_settings_test",
+    "invoice_transfer_check",
     "transfer_enqueue",
     "transfer_schedule",
     "transfers_pending",
@@ -213,3 +214,11 @@ def connector_pos_products(*, system: str, pos_settings) -> tuple[list[PosProduc
         return connector.fetch_pos_products(pos_settings), ""
     except (IntegrationError, ConnectionMisconfigured) as err:
         return [], _("The product list could not be fetched: %(error)s") % {"error": err}
+
+
+def invoice_transfer_check(*, invoice, lines) -> None:
+    """Finalize-time check of the lines against what the accounting systems need (stored
+    account-plan comparisons and external VAT codes; no HTTP). Raises InvoiceNotFinalizable."""
+    from .reconciliation.account_plan import invoice_lines_account_plan_check
+
+    invoice_lines_account_plan_check(invoice=invoice, lines=lines)

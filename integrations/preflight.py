@@ -25,6 +25,16 @@ from .links import link_for_object
 from .models import Transfer, TransferKind, TransferStatus
 
 
+def line_without_external_vat_code(lines: Iterable):
+    """The first line whose account has no external VAT code (the accounting system's code),
+    or None. The one rule, used before a transfer and at finalize
+    (integrations.reconciliation.account_plan)."""
+    for line in lines:
+        if not (line.account.external_vat_code or "").strip():
+            return line
+    return None
+
+
 def invoice_vat_codes_check(*, invoice, lines: Iterable | None = None) -> None:
     """Every line's account must carry an external VAT code (the accounting system's code).
 
@@ -33,18 +43,18 @@ def invoice_vat_codes_check(*, invoice, lines: Iterable | None = None) -> None:
     """
     if lines is None:
         lines = invoice.lines.select_related("account").order_by("line_no")
-    for line in lines:
-        if not (line.account.external_vat_code or "").strip():
-            raise DataError(
-                _(
-                    "%(invoice)s line %(line)s: account %(account)s has no external VAT code. "
-                    "Set it on the account (Accounts, filter “external VAT code: missing”) and "
-                    "re-queue the transfer."
-                )
-                % {"invoice": invoice.label, "line": line.line_no, "account": line.account.number},
-                record=str(invoice.label),
-                field="lines",
+    line = line_without_external_vat_code(lines)
+    if line is not None:
+        raise DataError(
+            _(
+                "%(invoice)s line %(line)s: account %(account)s has no external VAT code. "
+                "Set it on the account (Accounts, filter “external VAT code: missing”) and "
+                "re-queue the transfer."
             )
+            % {"invoice": invoice.label, "line": line.line_no, "account": line.account.number},
+            record=str(invoice.label),
+            field="lines",
+        )
 
 
 def lock_date_check(*, record: str, day: dt.date, lock_date: dt.date | None) -> None:

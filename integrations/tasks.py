@@ -13,3 +13,19 @@ def transfer_process_task(transfer_id: int) -> str | None:
 
 def transfers_sweep_task() -> dict[str, int]:
     return engine.transfers_sweep()
+
+
+def reconciliation_nightly_task(connection_id: int) -> int | None:
+    from .reconciliation.services import reconciliations_run_nightly
+
+    return reconciliations_run_nightly(connection_id=connection_id)
+
+
+def reconciliation_requested_task(
+    connection_id: int, date_from: str = "", date_to: str = "", started_by: str = ""
+) -> int | None:
+    from .reconciliation.services import reconciliation_requested
+
+    return reconciliation_requested(
+        connection_id=connection_id, date_from=date_from, date_to=date_to, started_by=started_by
+    )

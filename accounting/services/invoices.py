@@ -16,7 +16,7 @@ from accounting.numbering import invoice_number_next, kid_for
 from accounting.pdf import invoice_pdf_bytes
 from accounting.references import DocumentKind, document_reference
 from accounting.services.payments import invoice_payment_status_refresh
-from integrations.outbox import Operation, TransferKind, transfer_enqueue
+from integrations.outbox import Operation, TransferKind, invoice_transfer_check, transfer_enqueue
 
 
 @transaction.atomic
@@ -108,6 +108,7 @@ def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str 
     """
     _lock(invoice)
     lines = _check_finalizable(invoice)
+    invoice_transfer_check(invoice=invoice, lines=lines)  # before anything is numbered
     if invoice.is_credit_note:
         _check_credit_amount(invoice)
     invoice.full_clean()

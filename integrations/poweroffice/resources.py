@@ -254,6 +254,11 @@ class PowerOfficeResources:
         params = {"fromDate": from_date, "toDate": to_date}
         return self._list("/Customerledger/Statement", {**params, **filters})
 
+    def list_sales_orders(self, **filters) -> Iterator[Dto]:
+        """Sales orders (customerNos, onlyCreatedByCurrentIntegration,
+        lastChangedDateTimeOffsetGreaterThan, orderStatus, ...)."""
+        return self._list("/SalesOrders", filters)
+
     def list_customer_ledger_entries_by_match_id(self, match_id: int) -> Iterator[Dto]:
         return self._list("/Customerledger/EntriesByMatchId", {"matchId": match_id})
 

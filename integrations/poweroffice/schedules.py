@@ -54,3 +54,40 @@ def import_schedule_specs() -> list[ScheduleSpec]:
 def import_schedules_sync() -> dict[str, list[str]]:
     """Upsert the wanted import schedules; delete those of imports switched off."""
     return schedules_upsert(wanted=specs_wanted(import_schedule_specs()), prune_prefix=PREFIX)
+
+
+# -- nightly reconciliation (issue 16) ------------------------------------------------------------
+RECONCILIATION_PREFIX = "reconciliation.nightly."
+RECONCILIATION_TASK = "integrations.tasks.reconciliation_nightly_task"
+
+
+def reconciliation_schedule_name(connection_id: int) -> str:
+    return f"{RECONCILIATION_PREFIX}{connection_id}"
+
+
+def reconciliation_schedule_specs() -> list[ScheduleSpec]:
+    """One nightly run per enabled PowerOffice Go connection, between 02:00 and 02:59 (the minute
+    spread by connection, so clients do not all read at once)."""
+    from integrations.models import Connection
+
+    rows = Connection.objects.filter(enabled=True, system=System.POWEROFFICE).select_related(
+        "client"
+    )
+    return [
+        ScheduleSpec(
+            name=reconciliation_schedule_name(connection.pk),
+            func=RECONCILIATION_TASK,
+            cron=f"{connection.pk % 60} 2 * * *",  # https://crontab.guru — nightly at 02:MM
+            comment=f"Reconciliation: {connection.client}",
+            args=f"{connection.pk},",
+        )
+        for connection in rows.order_by("pk")
+    ]
+
+
+@schedule_provider
+def reconciliation_schedules_sync() -> dict[str, list[str]]:
+    """Upsert the nightly reconciliation schedules; delete those of disabled connections."""
+    return schedules_upsert(
+        wanted=specs_wanted(reconciliation_schedule_specs()), prune_prefix=RECONCILIATION_PREFIX
+    )

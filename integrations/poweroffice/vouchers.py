@@ -38,6 +38,16 @@ Dto = dict[str, Any]
 VOUCHER_STEP = "voucher"
 
 
+def invoice_pdf_file(invoice) -> tuple[str, bytes] | None:
+    """(file name, content) of the invoice's PDF as uploaded to its voucher; None without one.
+    Used by the exporter and by reconciliation (a voucher found there without its PDF)."""
+    if not invoice.pdf:
+        return None
+    with invoice.pdf.open("rb") as handle:
+        content = handle.read()
+    return f"{invoice.label}.pdf".replace(" ", "-").lower(), content
+
+
 class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
     kind = TransferKind.INVOICE
     dependencies = (CustomerExporter, DepartmentExporter, ProjectExporter)
@@ -133,13 +143,12 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
 
     # -- the PDF ----------------------------------------------------------------------------------
     def after_export(self, invoice, external_id: str) -> None:
-        if not invoice.pdf:
+        pdf = invoice_pdf_file(invoice)
+        if pdf is None:
             self.context.record_step("attachment", action="skipped", obj=invoice,
                                      detail=_("the invoice has no PDF"))  # fmt: skip
             return
-        with invoice.pdf.open("rb") as handle:
-            content = handle.read()
-        filename = f"{invoice.label}.pdf".replace(" ", "-").lower()
+        filename, content = pdf
         self.client.upload_voucher_pdf(external_id, content, filename)
         self.context.record_step(
             "attachment", action="uploaded", obj=invoice, external_id=external_id, detail=filename

@@ -22,14 +22,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transa
 
 
 def failed_invoices(connection, count: int) -> list:
-    """Invoices on account 3000 without external VAT code: refused before any call."""
+    """Invoices on account 3000 whose external VAT code was cleared after they were finalized
+    (finalize itself refuses such a line): their transfers fail before any call."""
+    from integrations.models import Connection
+    from integrations.retransfer import invoices_enqueue_pending
+
     client = connection.client
-    account = AccountFactory(client=client, external_vat_code="")
+    account = AccountFactory(client=client, external_vat_code="3")
+    Connection.objects.filter(pk=connection.pk).update(enabled=False)
     invoices = []
     for _index in range(count):
         invoice = InvoiceFactory(client=client, invoice_date=dt.date(2026, 3, 2))
         InvoiceLineFactory(invoice=invoice, account=account)
         invoices.append(invoice_finalize(invoice=invoice, by=None))
+    account.__class__.objects.filter(pk=account.pk).update(external_vat_code="")
+    Connection.objects.filter(pk=connection.pk).update(enabled=True)
+    invoices_enqueue_pending(client=client)
     return invoices
 
 

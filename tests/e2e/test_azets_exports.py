@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 
 from accounting.services import invoice_credit, invoice_finalize, record_save
-from integrations.models import Transfer, TransferKind, TransferStatus
+from integrations.models import Connection, Transfer, TransferKind, TransferStatus
+from integrations.retransfer import invoices_enqueue_pending
 
 from .azets_helpers import draft_invoice, make_books, retry_now
 
@@ -111,12 +112,30 @@ class TestInvoices:
         assert "export invoices" in transfer.result["message"].lower()
         assert azets_sandbox.requests("/clients/") == []
 
-    def test_account_without_external_vat_code_fails_before_any_call(self, azets_sandbox, run):
+    def test_account_without_external_vat_code_is_refused_at_finalize(self, azets_sandbox, run):
+        from accounting.exceptions import InvoiceNotFinalizable
+
         books = make_books()
         invoice = draft_invoice(books)
         books.sales_low.external_vat_code = ""
         books.sales_low.save()
+        with pytest.raises(InvoiceNotFinalizable, match="line 3: account 3100 has no external"):
+            run(invoice_finalize, invoice=invoice, by=None)
+
+        invoice.refresh_from_db()
+        assert invoice.number is None and not Transfer.objects.filter(
+            kind=TransferKind.INVOICE).exists()  # fmt: skip
+        assert azets_sandbox.requests("/clients/") == []
+
+    def test_vat_code_cleared_after_finalize_fails_before_any_call(self, azets_sandbox, run):
+        books = make_books()
+        invoice = draft_invoice(books)
+        Connection.objects.update(enabled=False)  # finalized while nothing is sent
         run(invoice_finalize, invoice=invoice, by=None)
+        books.sales_low.external_vat_code = ""
+        books.sales_low.save()
+        Connection.objects.update(enabled=True)
+        run(invoices_enqueue_pending, client=books.client)
 
         transfer = transfer_of(TransferKind.INVOICE)
         assert transfer.status == TransferStatus.FAILED

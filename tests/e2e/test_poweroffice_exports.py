@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from accounting.services import invoice_credit, invoice_finalize, record_save
 from integrations.engine import transfers_process_due
-from integrations.models import Transfer, TransferKind, TransferStatus
+from integrations.models import Connection, Transfer, TransferKind, TransferStatus
 from integrations.poweroffice import sandbox
 from integrations.poweroffice.lookups import lookups_clear
-from integrations.retransfer import records_retransfer
+from integrations.retransfer import invoices_enqueue_pending, records_retransfer
 from tests.factories import (
     AccountFactory,
     CustomerFactory,
@@ -145,20 +145,43 @@ def test_credit_note_is_posted_negative_and_names_the_invoice_it_credits(connect
     assert len(state.register("Customers").rows) == 1  # the customer was not sent again
 
 
-def test_missing_external_vat_code_fails_before_any_call(connection, po_sandbox):
+def test_missing_external_vat_code_is_refused_at_finalize_unnumbered(connection, po_sandbox):
+    from accounting.exceptions import InvoiceNotFinalizable
+
     po_sandbox.control("requests", method="DELETE")
     invoice = make_invoice(connection)
     bare = AccountFactory(client=connection.client, number=3900, external_vat_code="")
     InvoiceLineFactory(invoice=invoice, account=bare)
 
+    with pytest.raises(InvoiceNotFinalizable, match=r"line 3: account 3900 has no external VAT"):
+        invoice_finalize(invoice=invoice, by=None)
+
+    invoice.refresh_from_db()
+    assert invoice.number is None and not Transfer.objects.filter(object_id=invoice.pk).exists()
+    assert po_sandbox.requests() == []
+
+
+def test_vat_code_cleared_after_finalize_fails_the_transfer_before_any_call(
+    connection, po_sandbox
+):
+    po_sandbox.control("requests", method="DELETE")
+    invoice = make_invoice(connection)
+    bare = AccountFactory(client=connection.client, number=3900, external_vat_code="5")
+    InvoiceLineFactory(invoice=invoice, account=bare)
+    Connection.objects.filter(pk=connection.pk).update(enabled=False)
     invoice_finalize(invoice=invoice, by=None)
+    bare.external_vat_code = ""
+    bare.save()
+    Connection.objects.filter(pk=connection.pk).update(enabled=True)
+
+    invoices_enqueue_pending(client=connection.client)
+    process_until_done()
 
     transfer = transfer_of(invoice)
     assert transfer.status == TransferStatus.FAILED
     assert f"Invoice {invoice.number} line 3: account 3900 has no external VAT code" in (
         transfer.last_error
     )
-    assert po_sandbox.requests() == []
     assert books(po_sandbox).vouchers == {}
 
 

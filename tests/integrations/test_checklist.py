@@ -43,8 +43,21 @@ def remote_ok(monkeypatch):
 
 
 def connection_tested(**kwargs):
-    return ConnectionFactory(
+    connection = ConnectionFactory(
         secrets={"client_key": SECRET}, last_test_ok=True, last_tested_at=timezone.now(), **kwargs
+    )
+    books_compared(connection)
+    return connection
+
+
+def books_compared(connection):
+    """An account plan and a customer here, compared with PowerOffice Go without differences."""
+    from integrations.reconciliation.models import AccountPlanCheck
+
+    AccountFactory(client=connection.client, number=1920)
+    CustomerFactory(client=connection.client, number=19999)
+    AccountPlanCheck.objects.create(
+        connection=connection, our_accounts=1, their_accounts=9, their_vat_codes=7
     )
 
 
