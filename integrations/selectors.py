@@ -80,10 +80,17 @@ def transfer_counts_recent(*, now: datetime, waiting=WAITING) -> tuple[dict, dic
     waiting = (
         Transfer.objects.filter(status__in=waiting)
         .values("connection_id")
-        .annotate(oldest=Min("created_at"))
+        .annotate(
+            oldest=Min("created_at"),
+            pending=Count("pk", filter=Q(status=TransferStatus.PENDING)),
+        )
         .order_by()
     )
-    return counts, {row["connection_id"]: row["oldest"] for row in waiting}
+    rows = list(waiting)
+    # Every pending transfer (however old) per connection, under the key "pending_all".
+    for row in rows:
+        counts[(row["connection_id"], "pending_all")] = [row["pending"], row["pending"]]
+    return counts, {row["connection_id"]: row["oldest"] for row in rows}
 
 
 def transfers_overview(*, now: datetime | None = None) -> list[dict]:
@@ -124,21 +131,16 @@ def transfers_health(*, now: datetime | None = None) -> list[dict]:
     succeeded/failed/pending counts of the last 24 hours and 30 days and the oldest pending
     transfer's creation time. Keys: client_id, client, system, day_<state>, month_<state>,
     oldest_pending, and waiting_disabled (pending on a disabled connection: they go only when
-    someone enables it). Two aggregates (`transfer_counts_recent`), the waiting count of the
-    disabled connections and the connections' names."""
+    someone enables it). Two aggregates (`transfer_counts_recent`) and the connections'
+    names."""
     counts, oldest = transfer_counts_recent(now=now or timezone.now())
-    waiting = dict(
-        Transfer.objects.filter(status=TransferStatus.PENDING, connection__enabled=False)
-        .values_list("connection_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
     connections = Connection.objects.filter(pk__in={c for c, _ in counts} | set(oldest))
     rows = []
     for connection in connections.select_related("client"):
         row = {"client_id": connection.client_id, "client": connection.client.name,
                "system": connection.system, "oldest_pending": oldest.get(connection.pk),
-               "waiting_disabled": waiting.get(connection.pk, 0)}
+               "waiting_disabled": 0 if connection.enabled
+               else counts.get((connection.pk, "pending_all"), (0, 0))[0]}
         for state, statuses in HEALTH_STATES.items():
             pairs = [counts.get((connection.pk, status), (0, 0)) for status in statuses]
             row[f"day_{state}"] = sum(day for day, _ in pairs)
