@@ -13,7 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounting.admin.base import GuardedImportExportAdmin, LockedInlineMixin, LockedRecordMixin
+from accounting.admin.base import (
+    GuardedImportExportAdmin,
+    LockedInlineMixin,
+    LockedRecordMixin,
+    money_column,
+)
 from config.admin import ClientScopedAutocompleteMixin
 from integrations.outbox import connector_pos_products, connector_pos_settings_test
 
@@ -220,7 +225,7 @@ class PosSaleAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, GuardedImpo
         "sold_at",
         "till",
         "customer",
-        "gratuity_amount",
+        "gratuity_amount_display",
         "status",
         "external_id",
         "batch",
@@ -234,6 +239,7 @@ class PosSaleAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, GuardedImpo
     date_hierarchy = "sold_at"
     inlines = [PosSaleLineInline]
     show_full_result_count = False
+    gratuity_amount_display = money_column(PosSale, "gratuity_amount")
 
 
 @admin.register(PosBatch)

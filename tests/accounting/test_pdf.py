@@ -31,7 +31,7 @@ def pdf_text(data: bytes) -> str:
 @pytest.fixture
 def invoice():
     client = ClientFactory(
-        name="Fjordkraft Rådgivning AS", organization_number="999888777",
+        name="Fjordkraft Rådgivning AS", organization_number="999888771",
         address_line1="Strandgata 1", postcode="5003", city="Bergen",
         bank_account="1503.12.34567", invoice_language="nb",
     )  # fmt: skip
@@ -54,7 +54,7 @@ def test_finalize_attaches_a_norwegian_invoice_with_every_required_part(invoice)
     text = pdf_text(invoice.pdf.read())
     for part in (
         "FAKTURA", "Fjordkraft Rådgivning AS", "Strandgata 1", "5003 Bergen",
-        "Org.nr. 999 888 777 MVA", "Foretaksregisteret",
+        "Org.nr. 999 888 771 MVA", "Foretaksregisteret",
         "Kunde Ærlig AS", "Bryggen 2", "Org.nr. 912 345 678",
         f"Fakturanummer {invoice.number}", "Fakturadato 02.03.2026",
         f"Forfallsdato {invoice.due_date:%d.%m.%Y}", f"KID {invoice.kid}",
@@ -81,7 +81,7 @@ def test_the_client_language_decides_the_pdf_language(invoice):
     record_save(record=invoice.client)
     text = pdf_text(invoice_pdf_bytes(invoice))
     assert "INVOICE" in text and "FAKTURA" not in text
-    assert "Org. no. 999 888 777 MVA" in text and "Foretaksregisteret" in text
+    assert "Org. no. 999 888 771 MVA" in text and "Foretaksregisteret" in text
     assert "Total to pay (NOK) 20,567.38" in text
 
 

@@ -39,6 +39,7 @@ def client_form(**overrides):
         "organization_number": "923 456 783",
         "active": "on",
         "next_invoice_number": "10001",
+        "invoice_language": "nb",
         **overrides,
     }
 
