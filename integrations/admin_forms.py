@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 
 from django import forms
-from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Mode
 
