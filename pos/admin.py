@@ -22,7 +22,7 @@ from accounting.admin.base import (
 from config.admin import ClientScopedAutocompleteMixin
 from integrations.outbox import connector_pos_products, connector_pos_settings_test
 
-from .models import PosBatch, PosSale, PosSaleLine, PosSettings
+from .models import RUN_DAYS, PosBatch, PosSale, PosSaleLine, PosSettings
 from .resources import PosSaleResource, PosSettingsResource
 from .selectors import POS_SYSTEM, pos_connection
 from .services import pos_settings_save
@@ -81,8 +81,30 @@ class ProductIdInput(forms.NumberInput):
         super().__init__({"list": PRODUCT_LIST_ID, "style": "width: 9em", **(attrs or {})})
 
 
+class PosSettingsForm(forms.ModelForm):
+    """The run days as a row of tick boxes (stored as cron's "mon,tue,…")."""
+
+    run_days = forms.MultipleChoiceField(
+        label=_("run on"), choices=RUN_DAYS, widget=forms.CheckboxSelectMultiple,
+        help_text=PosSettings._meta.get_field("run_days").help_text,
+    )
+
+    class Meta:
+        model = PosSettings
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("run_days"), str):
+            self.initial["run_days"] = self.initial["run_days"].split(",")
+
+    def clean_run_days(self) -> str:
+        return ",".join(day for day, _label in RUN_DAYS if day in self.cleaned_data["run_days"])
+
+
 @admin.register(PosSettings)
 class PosSettingsAdmin(GuardedImportExportAdmin):
+    form = PosSettingsForm
     resource_classes = [PosSettingsResource]
     list_display = [
         "client",
@@ -131,7 +153,7 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
                 ]
             },
         ),
-        (_("Sending"), {"fields": ["send_to_customer", "run_time"]}),
+        (_("Sending"), {"fields": ["send_to_customer", "run_days", "run_time"]}),
     ]
 
     @admin.display(description=_("important"))
