@@ -91,7 +91,7 @@ class PosSettingsForm(forms.ModelForm):
 
     class Meta:
         model = PosSettings
-        fields = "__all__"
+        fields = ["run_days"]  # the admin adds the fields of its fieldsets
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
