@@ -86,6 +86,7 @@ class PosSettingsForm(forms.ModelForm):
 
     run_days = forms.MultipleChoiceField(
         label=_("run on"), choices=RUN_DAYS, widget=forms.CheckboxSelectMultiple,
+        initial=[day for day, _label in RUN_DAYS],
         help_text=PosSettings._meta.get_field("run_days").help_text,
     )
 

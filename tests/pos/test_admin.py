@@ -204,3 +204,15 @@ def test_no_run_day_ticked_is_refused(admin_client):
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "run_days" in response.context["adminform"].form.errors
+
+
+def test_a_new_clients_pos_settings_run_every_day_unless_unticked(admin_client):
+    from tests.factories import ClientFactory
+
+    client = ClientFactory()
+    html = admin_client.get(f"/admin/pos/possettings/add/?client={client.pk}").content.decode()
+    import re
+
+    boxes = re.findall(r'<input type="checkbox" name="run_days"[^>]*>', html)
+    assert len(boxes) == 7
+    assert all("checked" in box for box in boxes), boxes
