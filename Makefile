@@ -32,7 +32,7 @@ lint: install
 
 ## Extract translatable strings for English and Norwegian bokmål.
 messages: install
-	$(PY) manage.py makemessages -l nb -l en --ignore=.venv --ignore=tests
+	$(PY) manage.py makemessages -l nb -l en --no-obsolete --ignore=.venv --ignore=tests
 
 clean:
 	rm -rf $(VENV) db.sqlite3 sandbox-*.json media staticfiles

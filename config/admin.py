@@ -69,6 +69,9 @@ class ClientScopedAutocompleteMixin:
 
 
 class BackOfficeAdminSite(admin.AdminSite):
+    # The back office has no public site: no "View site" link (it led to a 404).
+    site_url = None
+
     def autocomplete_view(self, request):
         return ClientScopedAutocompleteView.as_view(admin_site=self)(request)
 

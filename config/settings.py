@@ -202,7 +202,17 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own "django" logger prints to its console handler AND propagates to root: every
+        # warning ("Not Found: …") came out twice. Root prints it once; errors still go to ADMINS.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+    },
+}
+LOGGING["handlers"]["mail_admins"] = {
+    "level": "ERROR", "filters": ["require_debug_false"],
+    "class": "django.utils.log.AdminEmailHandler",
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from accounting.files import private_file_view
 
@@ -19,6 +20,8 @@ def health(request):
 
 
 urlpatterns = [
+    # The back office is the admin: the bare address leads there (it was a 404).
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/", include("api.urls")),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import Mode
 
@@ -34,10 +34,13 @@ class ConnectionForm(forms.ModelForm):
             red = self._red_steps(cleaned)
             if red:
                 lines = "; ".join(f"{step.title}: {step.detail}" for step in red)
-                self.add_error(CONFIRM_FIELD, gettext(
-                    "These setup steps are not done: %(steps)s. Tick the box to switch to "
-                    "production anyway, or fix them first."
-                ) % {"steps": lines})  # fmt: skip
+                self.add_error(CONFIRM_FIELD, ngettext(
+                    "This setup step is not done: %(steps)s. Tick the box to switch to "
+                    "production anyway, or fix it first.",
+                    "These %(count)d setup steps are not done: %(steps)s. Tick the box to switch "
+                    "to production anyway, or fix them first.",
+                    len(red),
+                ) % {"steps": lines, "count": len(red)})  # fmt: skip
         return cleaned
 
     def _switching_to_production(self, cleaned) -> bool:
@@ -48,8 +51,11 @@ class ConnectionForm(forms.ModelForm):
     def _red_steps(self, cleaned):
         from .checklist import checklist_red_steps
 
+        # The steps as the checklist page shows them, with the form's values, but asked of the
+        # system in the stored mode with the stored keys: the production address asked with a
+        # key tested elsewhere answers nothing, and a red step turned "unknown" went unnamed.
         candidate = copy.copy(self.instance)
-        for name in ("client", "system", "mode", "enabled", "error_recipients"):
+        for name in ("client", "system", "enabled", "error_recipients"):
             if name in cleaned:
                 setattr(candidate, name, cleaned[name])
         if candidate.client_id is None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from .documents import (
@@ -175,8 +176,9 @@ class BaseConnector:
         url = urls.get(connection.mode, "")
         if not url:
             raise ConnectionMisconfigured(
-                f"{connection}: no base URL for mode {connection.mode!r} "
-                f"(settings.{self.base_urls_setting or '?'})."
+                _("%(connection)s: no base URL for mode “%(mode)s” (settings.%(setting)s).")
+                % {"connection": connection, "mode": connection.mode,
+                   "setting": self.base_urls_setting or "?"}
             )
         return url.rstrip("/")
 
@@ -185,7 +187,10 @@ class BaseConnector:
         secrets = connection.secrets or {}
         missing = [f.label for f in self.secret_fields if f.required and not secrets.get(f.name)]
         if missing:
-            raise ConnectionMisconfigured(f"{connection}: missing {', '.join(map(str, missing))}.")
+            raise ConnectionMisconfigured(
+                _("%(connection)s: missing %(fields)s.")
+                % {"connection": connection, "fields": ", ".join(map(str, missing))}
+            )
         return secrets
 
     def client_for(self, connection: Connection) -> Any:
@@ -215,13 +220,16 @@ class BaseConnector:
         if transfer.kind in self.exporters:
             obj = transfer.object
             if obj is None:
-                raise DataError(f"{transfer.describe_object()} no longer exists.")
+                raise DataError(
+                    _("%(object)s no longer exists.") % {"object": transfer.describe_object()}
+                )
             exporter = self.exporters[transfer.kind](context)
             return exporter.export(obj, operation=transfer.operation)
         if transfer.kind in self.importers:
             return self.importers[transfer.kind](context).run()
         raise ConnectionMisconfigured(
-            f"{type(self).__name__} does not handle {transfer.get_kind_display()} transfers."
+            _("%(connector)s does not handle %(kind)s transfers.")
+            % {"connector": type(self).__name__, "kind": transfer.get_kind_display()}
         )
 
 
@@ -300,7 +308,9 @@ class BaseExporter:
         """A reason not to export at all (empty string: go on)."""
         since, day = self.connection.enabled_since, self.object_date(obj)
         if since and day and day < since:
-            return f"dated {day}, before the connection was enabled ({since})"
+            return _("dated %(day)s, before the connection was enabled (%(since)s)") % {
+                "day": formats.localize(day),
+                "since": formats.localize(since)}
         return ""
 
     def dependency_objects(self, obj: models.Model) -> Iterable[tuple[type[BaseExporter], Any]]:

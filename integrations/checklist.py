@@ -139,7 +139,8 @@ def step_error_recipients(
         detail = _("Nobody gets failure e-mails for: %(systems)s.") % {"systems": names}
         return Step("error_recipients", title, MISSING, detail, fix_url)
     count = len({a for c in connections for a in _recipients(c, None)})
-    detail = _("Failure e-mails go to %(count)d address(es).") % {"count": count}
+    detail = ngettext("Failure e-mails go to %(count)d address.",
+                      "Failure e-mails go to %(count)d addresses.", count) % {"count": count}
     return Step("error_recipients", title, OK, detail)
 
 
@@ -183,7 +184,8 @@ def step_schedules(*, client, connections: list[Connection]) -> Step:
         detail = _("Missing: %(names)s. Press “Create the missing schedules”.") % {
             "names": "; ".join(missing)}
         return Step("schedules", title, MISSING, detail, fix_url)
-    detail = _("%(count)d schedule(s) in place.") % {"count": len(needed)}
+    detail = ngettext("%(count)d schedule in place.", "%(count)d schedules in place.",
+                      len(needed)) % {"count": len(needed)}
     return Step("schedules", title, OK, detail)
 
 

@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import notify
 from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
@@ -143,7 +144,8 @@ def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
         transfer.external_id = result.external_id or transfer.external_id
         transfer.result = {**(transfer.result or {}), "message": result.message}
     else:
-        text = f"Unexpected error: the connector returned {type(result).__name__}, not a result."
+        text = _("Unexpected error: the connector returned %(type)s, not a result.") % {
+            "type": type(result).__name__}
         _fail(transfer, attempt, text, AttemptOutcome.ERROR)
         return
     transfer.last_error = ""
@@ -153,7 +155,11 @@ def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
 
 
 def _import_failure_text(report: ImportReport) -> str:
-    head = f"{report.failed} of {report.fetched} records could not be imported"
+    head = ngettext(
+        "%(failed)d of %(fetched)d record could not be imported",
+        "%(failed)d of %(fetched)d records could not be imported",
+        report.fetched,
+    ) % {"failed": report.failed, "fetched": report.fetched}
     return "\n".join([head, *report.errors[:10]])
 
 
@@ -180,14 +186,19 @@ def _on_error(transfer: Transfer, attempt: TransferAttempt, err: Exception) -> N
     elif isinstance(err, PermanentError | DataError):
         _fail(transfer, attempt, redact(str(err), secrets_), AttemptOutcome.FAILED)
     elif isinstance(err, ConnectionMisconfigured):
-        text = redact(f"The connection is not configured correctly: {err}", secrets_)
+        text = redact(
+            _("The connection is not configured correctly: %(error)s") % {"error": err}, secrets_
+        )
         _fail(transfer, attempt, text, AttemptOutcome.FAILED)
     else:
         _fail(transfer, attempt, _unexpected(transfer, err, secrets_), AttemptOutcome.ERROR)
 
 
 def _unexpected(transfer: Transfer, err: Exception, secrets_: list[str]) -> str:
-    summary = redact(f"Unexpected error {type(err).__name__}: {err}", secrets_)
+    summary = redact(
+        _("Unexpected error %(type)s: %(error)s") % {"type": type(err).__name__, "error": err},
+        secrets_,
+    )
     trace = redact("".join(traceback.format_exception(err)), secrets_)
     logger.error("Transfer %s failed unexpectedly: %s\n%s", transfer.pk, summary, trace)
     return summary
@@ -207,8 +218,12 @@ def _fail(transfer: Transfer, attempt: TransferAttempt, text: str, outcome: str)
 
 def _retry_or_fail(transfer, attempt, err: TransientError, text: str) -> None:
     if transfer.attempts >= settings.INTEGRATIONS_MAX_ATTEMPTS:
-        _fail(transfer, attempt, f"Gave up after {transfer.attempts} attempts: {text}",
-              AttemptOutcome.FAILED)
+        gave_up = ngettext(
+            "Gave up after %(count)d attempt: %(error)s",
+            "Gave up after %(count)d attempts: %(error)s",
+            transfer.attempts,
+        ) % {"count": transfer.attempts, "error": text}
+        _fail(transfer, attempt, gave_up, AttemptOutcome.FAILED)
         return
     delay = backoff_delay(transfer.attempts, getattr(err, "retry_after", None))
     transfer.status = TransferStatus.PENDING
@@ -302,7 +317,8 @@ def _hand_over(transfer: Transfer) -> None:
     waiting.params = {**(transfer.params or {}), **(waiting.params or {})}
     waiting.next_attempt_at = max(waiting.next_attempt_at, transfer.next_attempt_at)
     waiting.save(update_fields=["params", "next_attempt_at"])
-    note = f"The object was queued again meanwhile; continues as transfer {waiting.pk}."
+    note = _("The object was queued again meanwhile; continues as transfer %(id)s.") % {
+        "id": waiting.pk}
     transfer.status, transfer.finished_at = TransferStatus.CANCELLED, timezone.now()
     transfer.last_error = f"{note}\n{transfer.last_error}"[:ERROR_LENGTH]
     _still_running(transfer).update(**_values(transfer, ("status", "finished_at", "last_error")))
@@ -322,12 +338,14 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
     count = 0
     for transfer in transfers_stale_running(cutoff=cutoff, silent_since=silent_since):
         if transfer.heartbeat_at:
-            text = (
-                f"The worker {transfer.worker} stopped before finishing (no sign of life since "
-                f"{transfer.heartbeat_at})."
-            )
+            text = _("The worker %(worker)s stopped before finishing (no sign of life since "
+                     "%(since)s).") % {
+                "worker": transfer.worker,
+                "since": formats.localize(timezone.localtime(transfer.heartbeat_at))}
         else:
-            text = f"The worker stopped before finishing (running since {transfer.started_at})."
+            text = _("The worker stopped before finishing (running since %(start)s).") % {
+                "start": formats.localize(timezone.localtime(transfer.started_at))
+                if transfer.started_at else "?"}
         TransferAttempt.objects.filter(transfer=transfer, outcome=AttemptOutcome.RUNNING).update(
             outcome=AttemptOutcome.ERROR, error=text
         )
@@ -441,8 +459,8 @@ def transfer_cancel(*, transfer: Transfer, by=None) -> Transfer:
     transfer = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if transfer.status not in {TransferStatus.PENDING, TransferStatus.FAILED}:
         raise TransferNotAllowed(
-            f"{transfer.describe_object()} is {transfer.status}; only pending or failed "
-            "transfers can be cancelled."
+            _("%(object)s is %(status)s; only pending or failed transfers can be cancelled.")
+            % {"object": transfer.describe_object(), "status": transfer.get_status_display()}
         )
     transfer.status = TransferStatus.CANCELLED
     transfer.finished_at = timezone.now()

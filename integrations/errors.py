@@ -21,6 +21,7 @@ Exception text never carries secrets: `response_excerpt` is redacted before it i
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 
 class IntegrationError(Exception):
@@ -53,9 +54,9 @@ class IntegrationError(Exception):
         context = ", ".join(
             f"{label} {value}"
             for label, value in (
-                ("system", self.system),
-                ("operation", self.operation),
-                ("client", self.client),
+                (_("system"), self.system),
+                (_("operation"), self.operation),
+                (_("client"), self.client),
                 ("HTTP", self.status_code),
             )
             if value

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from urllib3 import exceptions as urllib3_exceptions
 
 from . import errors
@@ -133,8 +134,11 @@ def problem_details(response: requests.Response) -> tuple[str, dict[str, list[st
         body = response.json()
     except ValueError:
         content_type = response.headers.get("Content-Type", "")
-        kind = "an HTML page" if "html" in content_type else "a non-JSON body"
-        return f"HTTP {response.status_code} with {kind} (a proxy or gateway answered)", {}
+        if "html" in content_type:
+            text = _("HTTP %(status)s with an HTML page (a proxy or gateway answered)")
+        else:
+            text = _("HTTP %(status)s with a non-JSON body (a proxy or gateway answered)")
+        return text % {"status": response.status_code}, {}
     data = _lower_keys(body)
     if not data:
         return f"HTTP {response.status_code}", {}
@@ -281,18 +285,20 @@ def _network_error(system, method, url, timeout, err) -> errors.Unavailable:
     operation = f"{method} {url}"
     if _never_sent(err):
         return errors.Unavailable(
-            f"{system}: could not connect ({type(err).__name__}); nothing was sent",
+            _("%(system)s: could not connect (%(error)s); nothing was sent")
+            % {"system": system, "error": type(err).__name__},
             system=system, operation=operation,
         )  # fmt: skip
     if isinstance(err, requests.Timeout):
-        what = f"no answer within {timeout} seconds"
+        what = _("no answer within %(seconds)s seconds") % {"seconds": timeout}
     else:
-        what = f"the connection closed before the answer came ({type(err).__name__})"
+        what = _("the connection closed before the answer came (%(error)s)") % {
+            "error": type(err).__name__}
     if method.upper() in ("GET", "HEAD", "OPTIONS"):
         return errors.Unavailable(f"{system}: {what}", system=system, operation=operation)
     return errors.OutcomeUnknown(
-        f"{system}: the request was sent, but {what}; whether it was stored will be checked "
-        "before it is sent again",
+        _("%(system)s: the request was sent, but %(what)s; whether it was stored will be "
+          "checked before it is sent again") % {"system": system, "what": what},
         system=system, operation=operation,
     )  # fmt: skip
 
@@ -305,7 +311,7 @@ def json_or_none(response: requests.Response) -> Any:
         return response.json()
     except ValueError as err:
         raise errors.Unavailable(
-            f"HTTP {response.status_code} with a body that is not JSON",
+            _("HTTP %(status)s with a body that is not JSON") % {"status": response.status_code},
             status_code=response.status_code,
             response_excerpt=excerpt(response.text),
         ) from err

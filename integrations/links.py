@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import DataError
 from .models import Connection, ExternalLink
@@ -49,7 +50,7 @@ def external_link_bind(
     content_type = ContentType.objects.get_for_model(obj)
     try:
         with transaction.atomic():
-            link, _ = ExternalLink.objects.update_or_create(
+            link, _created = ExternalLink.objects.update_or_create(
                 connection=connection,
                 content_type=content_type,
                 object_id=obj.pk,
@@ -64,8 +65,10 @@ def external_link_bind(
             connection=connection, model=type(obj), external_id=external_id
         )
         raise DataError(
-            f"{content_type.name} {obj}: external id {external_id} is already bound to "
-            f"{content_type.name} {other.object if other else '?'} on {connection}.",
+            _("%(model)s %(record)s: external id %(id)s is already bound to %(model)s "
+              "%(other)s on %(connection)s.")
+            % {"model": content_type.name, "record": obj, "id": external_id,
+               "other": other.object if other else "?", "connection": connection},
             record=str(obj),
             field="external_id",
         ) from err

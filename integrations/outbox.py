@@ -24,6 +24,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .base import ConnectionTestResult, PosProduct
 from .errors import ConnectionMisconfigured, IntegrationError
@@ -197,7 +198,9 @@ def connector_pos_settings_test(*, system: str, pos_settings) -> ConnectionTestR
     `pos_settings_test` hook): the keys, and that every configured product id exists."""
     connector = connector_or_none(system)
     if connector is None:
-        raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
+        raise ConnectionMisconfigured(
+            _("No connector is registered for system “%(system)s”.") % {"system": system}
+        )
     return connector.pos_settings_test(pos_settings)
 
 
@@ -205,11 +208,11 @@ def connector_pos_products(*, system: str, pos_settings) -> tuple[list[PosProduc
     """The products a client's POS settings may name, fetched from `system` through the
     client's connection (its `fetch_pos_products` hook), to pick from: (products, problem),
     where problem says why none could be fetched (no connection, keys refused, unreachable)."""
-    from django.utils.translation import gettext as _
-
     connector = connector_or_none(system)
     if connector is None:
-        raise ConnectionMisconfigured(f"No connector is registered for system {system!r}.")
+        raise ConnectionMisconfigured(
+            _("No connector is registered for system “%(system)s”.") % {"system": system}
+        )
     try:
         return connector.fetch_pos_products(pos_settings), ""
     except (IntegrationError, ConnectionMisconfigured) as err:

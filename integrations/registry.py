@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 from .errors import ConnectionMisconfigured
 from .models import System
 
@@ -47,7 +49,7 @@ def get_connector(system: str) -> BaseConnector:
         return CONNECTORS[system]
     except KeyError:
         raise ConnectionMisconfigured(
-            f"No connector is registered for system {system!r}."
+            _("No connector is registered for system “%(system)s”.") % {"system": system}
         ) from None
 
 

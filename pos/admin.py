@@ -13,11 +13,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounting.admin.base import GuardedImportExportAdmin, LockedInlineMixin, LockedRecordMixin
+from accounting.admin.base import (
+    GuardedImportExportAdmin,
+    LockedInlineMixin,
+    LockedRecordMixin,
+    money_column,
+)
 from config.admin import ClientScopedAutocompleteMixin
 from integrations.outbox import connector_pos_products, connector_pos_settings_test
 
-from .models import PosBatch, PosSale, PosSaleLine, PosSettings
+from .models import RUN_DAYS, PosBatch, PosSale, PosSaleLine, PosSettings
 from .resources import PosSaleResource, PosSettingsResource
 from .selectors import POS_SYSTEM, pos_connection
 from .services import pos_settings_save
@@ -76,8 +81,31 @@ class ProductIdInput(forms.NumberInput):
         super().__init__({"list": PRODUCT_LIST_ID, "style": "width: 9em", **(attrs or {})})
 
 
+class PosSettingsForm(forms.ModelForm):
+    """The run days as a row of tick boxes (stored as cron's "mon,tue,…")."""
+
+    run_days = forms.MultipleChoiceField(
+        label=_("run on"), choices=RUN_DAYS, widget=forms.CheckboxSelectMultiple,
+        initial=[day for day, _label in RUN_DAYS],
+        help_text=PosSettings._meta.get_field("run_days").help_text,
+    )
+
+    class Meta:
+        model = PosSettings
+        fields = ["run_days"]  # the admin adds the fields of its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("run_days"), str):
+            self.initial["run_days"] = self.initial["run_days"].split(",")
+
+    def clean_run_days(self) -> str:
+        return ",".join(day for day, _label in RUN_DAYS if day in self.cleaned_data["run_days"])
+
+
 @admin.register(PosSettings)
 class PosSettingsAdmin(GuardedImportExportAdmin):
+    form = PosSettingsForm
     resource_classes = [PosSettingsResource]
     list_display = [
         "client",
@@ -126,7 +154,7 @@ class PosSettingsAdmin(GuardedImportExportAdmin):
                 ]
             },
         ),
-        (_("Sending"), {"fields": ["send_to_customer", "run_time"]}),
+        (_("Sending"), {"fields": ["send_to_customer", "run_days", "run_time"]}),
     ]
 
     @admin.display(description=_("important"))
@@ -220,7 +248,7 @@ class PosSaleAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, GuardedImpo
         "sold_at",
         "till",
         "customer",
-        "gratuity_amount",
+        "gratuity_amount_display",
         "status",
         "external_id",
         "batch",
@@ -234,6 +262,7 @@ class PosSaleAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, GuardedImpo
     date_hierarchy = "sold_at"
     inlines = [PosSaleLineInline]
     show_full_result_count = False
+    gratuity_amount_display = money_column(PosSale, "gratuity_amount")
 
 
 @admin.register(PosBatch)

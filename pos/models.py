@@ -20,6 +20,26 @@ from accounting.models.base import ClientOwned, PlainText, TimeStamped, unique_p
 from accounting.models.validation import business_date_errors, raise_if, shown
 
 VAT_RATES = (0, 12, 15, 25)
+#: Days of the week the POS batch may run on, as cron writes them (DiggiPOS's scheduler: days
+#: and a time per client).
+RUN_DAYS = (
+    ("mon", _("Monday")), ("tue", _("Tuesday")), ("wed", _("Wednesday")),
+    ("thu", _("Thursday")), ("fri", _("Friday")), ("sat", _("Saturday")), ("sun", _("Sunday")),
+)
+EVERY_DAY = ",".join(day for day, _label in RUN_DAYS)
+
+
+def validate_run_days(value: str) -> None:
+    """A comma-separated list of at least one of mon … sun, each once."""
+    days = [day.strip() for day in (value or "").split(",") if day.strip()]
+    known = {day for day, _label in RUN_DAYS}
+    unknown = [day for day in days if day not in known]
+    if not days or unknown or len(set(days)) != len(days):
+        raise ValidationError(
+            _("Run days “%(value)s”: choose at least one day of the week, each once "
+              "(mon, tue, wed, thu, fri, sat, sun)."),
+            params={"value": value}, code="run_days",
+        )
 #: Sale numbers appear in URLs (/api/v1/pos-sales/{number}): letters, digits, . _ - only.
 SALE_NUMBER_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 NOTE_MAX_LENGTH = 1000
@@ -102,6 +122,17 @@ class PosSettings(TimeStamped):
         help_text=_(
             "Ticked: PowerOffice Go creates the invoice and sends it to the customer. "
             "Not ticked: the sales order is left as a draft in PowerOffice Go for review."
+        ),
+    )
+    run_days = models.CharField(
+        _("run on"),
+        max_length=27,
+        default=EVERY_DAY,
+        validators=[validate_run_days],
+        help_text=_(
+            "The days the batch runs, like DiggiPOS's scheduler: e.g. not on days the "
+            "restaurant is closed. A run sends every unsent sale up to its business date, so "
+            "the sales of a skipped day go with the next run."
         ),
     )
     run_time = models.TimeField(

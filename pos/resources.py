@@ -108,7 +108,7 @@ class PosSettingsResource(_AllOrNothing):
             "client", "enabled", "enabled_since", "send_amounts_excluding_vat",
             "product_id_vat_0", "product_id_vat_12", "product_id_vat_15", "product_id_vat_25",
             "gratuity_product_id", "invoice_fee_product_id", "invoice_fee_amount",
-            "send_to_customer", "run_time", "invoice_payment_account",
+            "send_to_customer", "run_days", "run_time", "invoice_payment_account",
         )  # fmt: skip
         export_order = fields
 

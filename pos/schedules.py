@@ -1,4 +1,4 @@
-"""One Django-Q2 schedule per client with POS enabled, at the client's nightly run time.
+"""One Django-Q2 schedule per client with POS enabled, on the client's days at its run time.
 
 Names are `pos.nightly_batch.client_<client id>` (stable, one per client, never reused for
 another client). `pos_schedules_sync()` upserts the schedule of every enabled client and removes
@@ -15,7 +15,7 @@ from __future__ import annotations
 from accounting.models import Client
 from integrations.schedules import schedule_provider, schedules_upsert
 
-from .models import PosSettings
+from .models import RUN_DAYS, PosSettings
 from .selectors import pos_settings_enabled
 
 PREFIX = "pos.nightly_batch.client_"
@@ -27,8 +27,11 @@ def pos_schedule_name(client: Client | int) -> str:
 
 
 def pos_schedule_cron(pos_settings: PosSettings) -> str:
-    """E.g. "30 2 * * *": https://crontab.guru/#30_2_*_*_* — every day at 02:30 local time."""
-    return f"{pos_settings.run_time.minute} {pos_settings.run_time.hour} * * *"
+    """The client's days and time: "30 2 * * *" every day at 02:30 local time,
+    "0 23 * * tue,wed,thu,fri,sat" at 23:00 on those days (https://crontab.guru)."""
+    days = [day for day, _label in RUN_DAYS if day in pos_settings.run_days.split(",")]
+    weekdays = "*" if len(days) == len(RUN_DAYS) else ",".join(days)
+    return f"{pos_settings.run_time.minute} {pos_settings.run_time.hour} * * {weekdays}"
 
 
 def _wanted(pos_settings: PosSettings) -> dict:

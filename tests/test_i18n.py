@@ -203,3 +203,127 @@ class TestNorwegianCatalogue:
             and parts(form) != parts(e["msgid"])
         ]
         assert broken == []
+
+
+class TestCatalogueMatchesTheCode:
+    """`make messages` on the code as it is adds nothing untranslated and finds nothing stale: the
+    catalogue was not appended to by hand with entries the code no longer has, and no new
+    user-facing string was left without its bokmål."""
+
+    @pytest.fixture(scope="class")
+    @staticmethod
+    def extracted(tmp_path_factory):
+        if shutil.which("xgettext") is None:
+            pytest.skip("GNU gettext (xgettext) is not installed; see the README's requirements.")
+        root = tmp_path_factory.mktemp("project")
+        base = Path(settings.BASE_DIR)
+        for name in ("accounting", "api", "config", "integrations", "pos", "templates"):
+            shutil.copytree(base / name, root / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(LOCALE_DIR, root / "locale",
+                        ignore=shutil.ignore_patterns("*.mo"))
+        with contextlib.chdir(root), override_settings_locale(root / "locale"):
+            call_command("makemessages", locale=["nb"], no_obsolete=True, verbosity=0)
+        return po_entries(root / "locale" / "nb" / "LC_MESSAGES" / "django.po")
+
+    def test_every_string_of_the_code_has_a_norwegian_translation(self, extracted):
+        untranslated = [e["msgid"] for e in extracted if not e["msgstr"] or not all(e["msgstr"])]
+        fuzzy = [e["msgid"] for e in extracted if "fuzzy" in e["flags"]]
+        assert untranslated == []
+        assert fuzzy == []
+
+    def test_the_catalogue_holds_no_entry_the_code_lacks(self, extracted):
+        in_code = {(e.get("msgctxt"), e["msgid"]) for e in extracted}
+        stale = [e["msgid"] for e in po_entries(NB_PO)
+                 if (e.get("msgctxt"), e["msgid"]) not in in_code]
+        assert stale == []
+
+    def test_no_plural_is_written_with_parentheses(self, extracted):
+        assert [e["msgid"] for e in extracted if re.search(r"\w\((s|es|er)\)", e["msgid"])] == []
+
+
+@contextlib.contextmanager
+def override_settings_locale(path: Path):
+    from django.test import override_settings
+
+    with override_settings(LOCALE_PATHS=[path]):
+        yield
+
+
+@pytest.mark.django_db
+class TestIntegrationTextsInNorwegian:
+    """Error texts, connection test results and failure e-mails speak bokmål under nb."""
+
+    def test_pos_sale_without_gratuity_product_is_refused_in_norwegian_with_the_amount(
+        self, catalogues
+    ):
+        from integrations.errors import DataError
+        from integrations.poweroffice.pos import pos_sale_payload
+        from tests.factories.pos import PosSaleFactory, PosSettingsFactory
+
+        pos_settings = PosSettingsFactory(gratuity_product_id=None)
+        sale = PosSaleFactory(client=pos_settings.client, number="7788",
+                              gratuity_amount="1234.5")
+        with translation.override("nb"), pytest.raises(DataError) as excinfo:
+            pos_sale_payload(sale, settings=pos_settings, customer_id=1)
+        assert excinfo.value.message == (
+            "Kassesalg 7788: driks 1\xa0234,50, men ingen produkt-id for driks "
+            "(kasseinnstillinger, «produkt-id for driks»)."
+        )
+
+    def test_unreachable_system_is_reported_in_norwegian(self, catalogues):
+        import requests
+
+        from integrations.http import _network_error
+
+        with translation.override("nb"):
+            err = _network_error("poweroffice", "POST", "https://x.test/Customers", (3, 30),
+                                 requests.ReadTimeout("read timed out"))
+        assert err.message == (
+            "poweroffice: forespørselen ble sendt, men intet svar innen (3, 30) sekunder; om den "
+            "ble lagret, kontrolleres før den sendes på nytt"
+        )
+
+    def test_connection_test_of_unknown_azets_client_is_norwegian(self, catalogues):
+        import responses
+
+        from integrations.registry import get_connector
+        from tests.factories.azets import AzetsConnectionFactory, AzetsSettingsFactory
+
+        connection = AzetsConnectionFactory()
+        AzetsSettingsFactory(connection=connection)
+        connector = get_connector(connection.system)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+            mocked.add(responses.GET, re.compile(r".*"), status=404,
+                       json={"title": "Client not found"})
+            mocked.add(responses.POST, re.compile(r".*"), status=404,
+                       json={"title": "Client not found"})
+            with translation.override("nb"):
+                result = connector.test_connection(connection)
+        assert not result.ok
+        assert result.message.startswith("Azets kjenner ikke denne klienten")
+        assert "(system azets, operasjon GET " in result.message
+
+    def test_failure_email_is_norwegian_when_the_site_speaks_norwegian(
+        self, catalogues, settings
+    ):
+        from django.core import mail
+        from django.utils import timezone
+
+        from integrations import notify
+        from integrations.models import TransferStatus
+        from tests.factories.integrations import ConnectionFactory, TransferFactory
+
+        settings.LANGUAGE_CODE = "nb"
+        connection = ConnectionFactory(error_recipients="feil@example.com")
+        for number in ("10023", "10024"):
+            TransferFactory(connection=connection, status=TransferStatus.FAILED, kind="invoice",
+                            object_number=number, last_error="HTTP 400", attempts=2,
+                            finished_at=timezone.now())
+        assert notify.failures_notify(connection=connection)
+        [message] = mail.outbox
+        assert "2 overføringer til" in message.subject and "feilet" in message.subject
+        assert "2 overføringer feilet:" in message.body
+        assert "(2 forsøk)" in message.body
+        assert "Slik gjør du:" in message.body
+        assert "transfers failed" not in message.body

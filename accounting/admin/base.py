@@ -8,8 +8,24 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from accounting.exceptions import errors_to_text
 from accounting.imports import EXPORT_FORMATS, IMPORT_FORMATS
+from accounting.money import money_display
 from accounting.services import record_save
 from config.admin import ClientScopedAutocompleteMixin
+
+
+def money_column(model, field_name: str):
+    """A ModelAdmin method for a list or read-only column showing `model.field_name` as every
+    amount is shown (accounting.money.money_display: two decimals, the language's separators,
+    the sign once), headed and sorted like the field itself. Assign it to a class attribute and
+    name that attribute in list_display / readonly_fields."""
+    field = model._meta.get_field(field_name)
+
+    @admin.display(description=field.verbose_name, ordering=field_name)
+    def column(model_admin, obj):
+        return money_display(getattr(obj, field_name))
+
+    column.__name__ = f"{field_name}_display"
+    return column
 
 
 class LockedRecordMixin:

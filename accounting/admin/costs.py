@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from accounting import models
 
-from .base import ClientOwnedAdmin
+from .base import ClientOwnedAdmin, money_column
 
 
 class ExpenseAttachmentInline(admin.TabularInline):
@@ -19,7 +19,7 @@ class ExpenseAdmin(ClientOwnedAdmin):
         "invoice_date",
         "supplier_name",
         "description",
-        "amount_incl_vat",
+        "amount_incl_vat_display",
         "project",
         "billable",
         "client",
@@ -31,6 +31,7 @@ class ExpenseAdmin(ClientOwnedAdmin):
     readonly_fields = ("source_system", "external_reference")
     date_hierarchy = "invoice_date"
     inlines = [ExpenseAttachmentInline]
+    amount_incl_vat_display = money_column(models.Expense, "amount_incl_vat")
 
 
 @admin.register(models.Payment)
@@ -38,7 +39,7 @@ class PaymentAdmin(admin.ModelAdmin):
     list_display = (
         "payment_date",
         "invoice",
-        "amount",
+        "amount_display",
         "reference",
         "external_reference",
         "client",
@@ -48,6 +49,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ("external_reference", "reference", "invoice__number")
     raw_id_fields = ("invoice",)
     date_hierarchy = "payment_date"
+    amount_display = money_column(models.Payment, "amount")
     show_full_result_count = False
 
     def has_add_permission(self, request):

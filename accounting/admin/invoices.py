@@ -22,7 +22,13 @@ from accounting.services import (
 )
 from config.admin import ClientScopedAutocompleteMixin
 
-from .base import ClientFromParentFormSet, LockedInlineMixin, LockedRecordMixin, run_for_each
+from .base import (
+    ClientFromParentFormSet,
+    LockedInlineMixin,
+    LockedRecordMixin,
+    money_column,
+    run_for_each,
+)
 
 
 def is_finalized(invoice) -> bool:
@@ -35,10 +41,14 @@ class InvoiceLineInline(ClientScopedAutocompleteMixin, LockedInlineMixin, admin.
     formset = ClientFromParentFormSet
     fields = (
         "line_no", "description", "product", "account", "non_income_account_confirmed",
-        "quantity", "unit_price", "discount_percent", "vat_rate", "amount_excl_vat", "vat_amount",
-        "amount_incl_vat",
+        "quantity", "unit_price", "discount_percent", "vat_rate", "amount_excl_vat_display",
+        "vat_amount_display", "amount_incl_vat_display",
     )  # fmt: skip
-    readonly_fields = ("vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat")
+    readonly_fields = ("vat_rate", "amount_excl_vat_display", "vat_amount_display",
+                       "amount_incl_vat_display")
+    amount_excl_vat_display = money_column(models.InvoiceLine, "amount_excl_vat")
+    vat_amount_display = money_column(models.InvoiceLine, "vat_amount")
+    amount_incl_vat_display = money_column(models.InvoiceLine, "amount_incl_vat")
     autocomplete_fields = ("product", "account")
     extra = 0
 
@@ -70,9 +80,10 @@ class InvoiceAdmin(ClientScopedAutocompleteMixin, LockedRecordMixin, admin.Model
     search_fields = ("number", "kid", "description", "customer__name", "customer__number")
     autocomplete_fields = ("client", "customer", "project", "department", "credited_invoice")
     readonly_fields = (
-        "state", "totals_display", "payment_status", "amount_paid", "finalized_at", "finalized_by",
-        "finalized_via",
+        "state", "totals_display", "payment_status", "amount_paid_display", "finalized_at",
+        "finalized_by", "finalized_via",
     )  # fmt: skip
+    amount_paid_display = money_column(models.Invoice, "amount_paid")
     date_hierarchy = "invoice_date"
     inlines = [InvoiceLineInline]
     actions = ["finalize_selected", "credit_selected"]

@@ -11,7 +11,12 @@ from accounting import models
 from accounting.resources import AccountResource, CustomerResource, ProductResource, ProjectResource
 from config.admin import ClientScopedAutocompleteMixin
 
-from .base import ClientOwnedAdmin, ClientOwnedInline, ImportExportClientOwnedAdmin
+from .base import (
+    ClientOwnedAdmin,
+    ClientOwnedInline,
+    ImportExportClientOwnedAdmin,
+    money_column,
+)
 
 
 @admin.register(models.Client)
@@ -234,7 +239,7 @@ class ProductAdmin(ImportExportClientOwnedAdmin):
         "name",
         "group",
         "type",
-        "sales_price",
+        "sales_price_display",
         "vat_rate",
         "is_package",
         "client",
@@ -244,3 +249,4 @@ class ProductAdmin(ImportExportClientOwnedAdmin):
     search_fields = ("code", "name")
     autocomplete_fields = ("client", "group", "unit")
     inlines = [ProductComponentInline]
+    sales_price_display = money_column(models.Product, "sales_price")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounting.money import ZERO, round_money
 from integrations.errors import DataError, Unavailable
@@ -39,14 +40,17 @@ def org_unit_value(no: int, value: str, *, record: str, field: str) -> dict[str,
     value = str(value).strip()
     if no <= 6 and not value.isdigit():
         raise DataError(
-            f"{record}: {field} {value!r} is not a number, but organisational unit {no} holds "
-            "numbers only; choose a unit from 7 to 12 or use a numeric value.",
+            _("%(record)s: %(field)s “%(value)s” is not a number, but organisational unit "
+              "%(no)s holds numbers only; choose a unit from 7 to 12 or use a numeric value.")
+            % {"record": record, "field": field, "value": value, "no": no},
             record=record, field=field,
         )
     if no > 6 and len(value) > MAX_TEXT_ORG_UNIT:
         raise DataError(
-            f"{record}: {field} {value!r} is longer than {MAX_TEXT_ORG_UNIT} characters, the "
-            f"limit of organisational unit {no}.",
+            _("%(record)s: %(field)s “%(value)s” is longer than %(limit)s characters, the "
+              "limit of organisational unit %(no)s.")
+            % {"record": record, "field": field, "value": value, "limit": MAX_TEXT_ORG_UNIT,
+               "no": no},
             record=record, field=field,
         )
     return {"orgUnit": no, "value": value}
@@ -168,17 +172,20 @@ def voucher_payload(invoice: Invoice, settings: AzetsSettings) -> dict[str, Any]
 # -- replies -----------------------------------------------------------------------------------
 def _require(data: Any, *keys: str, what: str) -> dict[str, Any]:
     if not isinstance(data, dict) or any(key not in data for key in keys):
-        raise Unavailable(f"Azets answered {what} without {', '.join(keys)}", system="azets")
+        raise Unavailable(
+            _("Azets answered %(what)s without %(keys)s") % {"what": what, "keys": ", ".join(keys)},
+            system="azets",
+        )
     return data
 
 
 def parse_stored(data: Any, status: int) -> Stored:
-    data = _require(data, "id", what="a write")
+    data = _require(data, "id", what=_("a write"))
     return Stored(str(data["id"]), created=status == 201, replayed=bool(data.get("replayed")))
 
 
 def parse_scope(data: Any) -> AzetsScope:
-    data = _require(data, "name", "ledger", what="the client scope")
+    data = _require(data, "name", "ledger", what=_("the client scope"))
     units = tuple(
         OrgUnit(int(u["no"]), str(u.get("name", "")), str(u.get("valueType", "")))
         for u in data.get("orgUnits") or []
@@ -187,13 +194,13 @@ def parse_scope(data: Any) -> AzetsScope:
 
 
 def parse_expense_page(data: Any) -> ExpensePage:
-    data = _require(data, "items", what="the expense feed")
+    data = _require(data, "items", what=_("the expense feed"))
     return ExpensePage(list(data["items"]), data.get("nextCursor") or None)
 
 
 def parse_expense(raw: dict[str, Any]) -> AzetsExpense:
     """An expense of the feed; DataError naming it when a field is missing or malformed."""
-    name = f"Azets expense {raw.get('expenseId', '?')}"
+    name = _("Azets expense %(id)s") % {"id": raw.get("expenseId", "?")}
     try:
         return AzetsExpense(
             expense_id=str(raw["expenseId"]),
@@ -209,4 +216,8 @@ def parse_expense(raw: dict[str, Any]) -> AzetsExpense:
             org_units={str(k): str(v) for k, v in (raw.get("orgUnits") or {}).items()},
         )
     except (KeyError, TypeError, ValueError, InvalidOperation) as err:
-        raise DataError(f"{name}: unreadable ({type(err).__name__}: {err}).", record=name) from err
+        raise DataError(
+            _("%(record)s: unreadable (%(error)s).")
+            % {"record": name, "error": f"{type(err).__name__}: {err}"},
+            record=name,
+        ) from err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from integrations.checklist import MISSING, NOT_NEEDED, OK, UNKNOWN, Step
 from integrations.errors import ConnectionMisconfigured, IntegrationError
@@ -79,9 +80,12 @@ def step_customer_numbers(*, client, connection) -> Step:
     outside = [n for n in outside if not number_in_series(n, series)]
     ranges = ", ".join(f"{low}–{high}" for low, high in series) or _("none")
     if outside:
-        detail = _(
-            "%(count)d customer number(s) outside the series (%(ranges)s), e.g. %(numbers)s. "
-            "Renumber them, set an external ledger number or add a series in PowerOffice Go."
+        detail = ngettext(
+            "%(count)d customer number outside the series (%(ranges)s): %(numbers)s. "
+            "Renumber it, set an external ledger number or add a series in PowerOffice Go.",
+            "%(count)d customer numbers outside the series (%(ranges)s), e.g. %(numbers)s. "
+            "Renumber them, set an external ledger number or add a series in PowerOffice Go.",
+            len(outside),
         ) % {"count": len(outside), "ranges": ranges,
              "numbers": ", ".join(str(n) for n in outside[:5])}  # fmt: skip
         return Step("customer_numbers", title, MISSING, detail, fix_url)

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounting.models import Account, Expense, Payment, Project
 from accounting.services import expense_record, payment_record
@@ -173,7 +174,8 @@ class ExpenseImporter(PowerOfficeImporter):
         )
         self.context.record_step(
             "expense", action="created", obj=stored, external_id=item.external_reference,
-            detail=f"{len(files)} attachment(s)",
+            detail=ngettext("%(count)d attachment", "%(count)d attachments", len(files))
+            % {"count": len(files)},
         )
         return stored
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Min
+from django.utils.translation import gettext as _
 
 from accounting.models import Invoice
 from integrations.errors import DataError
@@ -92,9 +93,11 @@ class InvoiceMatcher:
             if invoice is not None:
                 return invoice
         raise DataError(
-            f"Customer ledger entry {entry.entry_id} (voucher {entry.voucher_no}, invoice no "
-            f"{entry.invoice_no or '-'}): no finalized invoice of {self.client} matches it.",
-            record=f"voucher {entry.voucher_no}",
+            _("Customer ledger entry %(id)s (voucher %(voucher)s, invoice no %(invoice)s): no "
+              "finalized invoice of %(client)s matches it.")
+            % {"id": entry.entry_id, "voucher": entry.voucher_no,
+               "invoice": entry.invoice_no or "-", "client": self.client},
+            record=_("voucher %(voucher)s") % {"voucher": entry.voucher_no},
             field="InvoiceNo",
         )
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounting.money import ZERO, round_money
 from integrations.errors import DataError
 
@@ -32,7 +34,11 @@ def _money(row: Row, name: str, where: str) -> Decimal:
     try:
         return round_money(Decimal(str(value)))
     except (InvalidOperation, TypeError, ValueError) as err:
-        raise DataError(f"{where}: {name} {value!r} is not an amount.", field=name) from err
+        raise DataError(
+            _("%(where)s: %(field)s “%(value)s” is not an amount.")
+            % {"where": where, "field": name, "value": value},
+            field=name,
+        ) from err
 
 
 def _date(row: Row, name: str, where: str) -> dt.date:
@@ -40,7 +46,11 @@ def _date(row: Row, name: str, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except (TypeError, ValueError) as err:
-        raise DataError(f"{where}: {name} {value!r} is not a date.", field=name) from err
+        raise DataError(
+            _("%(where)s: %(field)s “%(value)s” is not a date.")
+            % {"where": where, "field": name, "value": value},
+            field=name,
+        ) from err
 
 
 # -- expenses ------------------------------------------------------------------------------------
@@ -68,16 +78,21 @@ class CostRow:
 
     @property
     def label(self) -> str:
-        return f"Voucher {self.voucher_no or self.voucher_id} row {self.row_id}"
+        return _("Voucher %(voucher)s row %(row)s") % {
+            "voucher": self.voucher_no or self.voucher_id, "row": self.row_id}
 
 
 def parse_cost_row(raw: Row) -> CostRow:
     """An account-transaction row → CostRow. The amount incl. VAT is the row's amount in its
     currency plus its VAT (converted at the row's own rate when the currency is foreign)."""
-    where = f"Account transaction {raw.get('Id', '?')} (voucher {raw.get('VoucherNo', '?')})"
+    where = _("Account transaction %(id)s (voucher %(voucher)s)") % {
+        "id": raw.get("Id", "?"), "voucher": raw.get("VoucherNo", "?")}
     for name in ("Id", "VoucherId", "AccountNo"):
         if raw.get(name) in (None, ""):
-            raise DataError(f"{where}: {name} is missing.", field=name)
+            raise DataError(
+                _("%(where)s: %(field)s is missing.") % {"where": where, "field": name},
+                field=name,
+            )
     amount = _money(raw, "Amount", where)
     vat = _money(raw, "VatAmount", where)
     currency = (raw.get("CurrencyCode") or "NOK").upper()
@@ -118,7 +133,9 @@ def unzip_documents(content: bytes, *, where: str) -> list[tuple[str, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as err:
-        raise DataError(f"{where}: the documentation download is not a zip file.") from err
+        raise DataError(
+            _("%(where)s: the documentation download is not a zip file.") % {"where": where}
+        ) from err
     files = []
     with archive:
         for info in archive.infolist():
@@ -159,9 +176,11 @@ class LedgerEntry:
 
 
 def parse_ledger_entry(raw: Row) -> LedgerEntry:
-    where = f"Customer ledger entry {raw.get('Id', '?')} (voucher {raw.get('VoucherNo', '?')})"
+    where = _("Customer ledger entry %(id)s (voucher %(voucher)s)") % {
+        "id": raw.get("Id", "?"), "voucher": raw.get("VoucherNo", "?")}
     if raw.get("Id") in (None, ""):
-        raise DataError(f"{where}: Id is missing.", field="Id")
+        raise DataError(_("%(where)s: %(field)s is missing.") % {"where": where, "field": "Id"},
+                        field="Id")
     return LedgerEntry(
         entry_id=str(raw["Id"]),
         voucher_id=str(raw.get("VoucherId") or ""),

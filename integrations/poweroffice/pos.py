@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounting.models import Customer
-from accounting.money import ZERO, round_money, split_vat
+from accounting.money import ZERO, money_display, round_money, split_vat
 from integrations.base import DocumentExporter, ImportReport, PosProduct, TransferContext
 from integrations.documents import document_reference_of
 from integrations.errors import AuthError, DataError, NotFound, OutcomeUnknown, PermanentError
@@ -68,8 +68,8 @@ def _sale_lines(sale: PosSale, settings: PosSettings, lines) -> list[Dto]:
         product_id = settings.product_id_for(rate)
         if not product_id:
             raise DataError(
-                f"{sale.label}: no PowerOffice Go product id for {rate} % VAT "
-                f"(POS settings, “product id, {rate} % VAT”).",
+                _("%(sale)s: no PowerOffice Go product id for %(rate)s %% VAT (POS settings, "
+                  "“product id, %(rate)s %% VAT”).") % {"sale": sale.label, "rate": rate},
                 record=sale.label,
                 field=f"product_id_vat_{rate}",
             )
@@ -90,8 +90,9 @@ def _gratuity_line(sale: PosSale, settings: PosSettings) -> list[Dto]:
         return []
     if not settings.gratuity_product_id:
         raise DataError(
-            f"{sale.label}: gratuity {round_money(sale.gratuity_amount)} but no gratuity "
-            "product id (POS settings, “gratuity product id”).",
+            _("%(sale)s: gratuity %(amount)s but no gratuity product id (POS settings, "
+              "“gratuity product id”).")
+            % {"sale": sale.label, "amount": money_display(sale.gratuity_amount)},
             record=sale.label,
             field="gratuity_product_id",
         )
@@ -254,9 +255,10 @@ class CustomerResolver:
         found = self._ids[customer.pk]
         if found is None:
             raise DataError(
-                f"{sale.label}: invoice customer {customer.number} ({customer.name}) does not "
-                "exist in PowerOffice Go. Transfer the customer first, or choose a customer that "
-                "exists there.",
+                _("%(sale)s: invoice customer %(number)s (%(name)s) does not exist in "
+                  "PowerOffice Go. Transfer the customer first, or choose a customer that exists "
+                  "there.")
+                % {"sale": sale.label, "number": customer.number, "name": customer.name},
                 record=sale.label,
                 field="customer",
             )
@@ -334,7 +336,10 @@ class PosBatchExporter:
     def run(self) -> ImportReport:
         batch = self.context.transfer.object
         if not isinstance(batch, PosBatch):
-            raise DataError(f"{self.context.transfer.describe_object()} no longer exists.")
+            raise DataError(
+                _("%(object)s no longer exists.")
+                % {"object": self.context.transfer.describe_object()}
+            )
         ids = list(pos_sales_of_batch_unsent(batch=batch).values_list("pk", flat=True))
         report = ImportReport(fetched=len(ids))
         self.context.progress(done=0, total=len(ids), sent=0, failed=0)

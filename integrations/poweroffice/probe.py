@@ -54,8 +54,9 @@ from typing import Any
 import requests
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from accounting.money import money_display
 from integrations import errors
 from integrations.http import excerpt, json_or_none, redact
 
@@ -899,11 +900,13 @@ class Probe:
                      for r in mine],
             "balance": str(total),
         }  # fmt: skip
-        answer.finding = _(
-            "%(count)d transactions on accounts %(accounts)s; they sum to %(total)s."
+        answer.finding = ngettext(
+            "%(count)d transaction on accounts %(accounts)s; it sums to %(total)s.",
+            "%(count)d transactions on accounts %(accounts)s; they sum to %(total)s.",
+            len(mine),
         ) % {
             "count": len(mine),
-            "total": total,
+            "total": money_display(total),
             "accounts": ", ".join(str(r.get("AccountNo")) for r in mine) or "-",
         }
 

@@ -16,7 +16,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedire
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection
@@ -121,8 +121,10 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
         if not request.user.has_perm("integrations.retransfer_transfer"):
             raise PermissionDenied
         queued = reconciliation_registers_retransfer(run=run, by=request.user)
-        self.message_user(request, gettext(
-            "%(count)d transfer(s) queued: PowerOffice Go gets our numbers and names back."
+        self.message_user(request, ngettext(
+            "%(count)d transfer queued: PowerOffice Go gets our numbers and names back.",
+            "%(count)d transfers queued: PowerOffice Go gets our numbers and names back.",
+            queued,
         ) % {"count": queued}, messages.SUCCESS)  # fmt: skip
         return HttpResponseRedirect(reverse("admin:integrations_reconciliationrun_change",
                                             args=[run.pk]))  # fmt: skip
@@ -138,9 +140,13 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
             reconciliation_queue(connection=connection, started_by=request.user.get_username())
             started += 1
         if started:
-            self.message_user(request, gettext(
-                "Reconciliation queued for %(count)d connection(s); its page is listed here "
-                "when done.") % {"count": started}, messages.SUCCESS)  # fmt: skip
+            self.message_user(request, ngettext(
+                "Reconciliation queued for %(count)d connection; its page is listed here when "
+                "done.",
+                "Reconciliation queued for %(count)d connections; their pages are listed here "
+                "when done.",
+                started,
+            ) % {"count": started}, messages.SUCCESS)  # fmt: skip
         else:
             self.message_user(request, gettext("No connection to reconcile."), messages.WARNING)
         return HttpResponseRedirect(back)

@@ -48,3 +48,42 @@ def test_invoice_list_and_credit_note_totals_show_two_decimals_and_one_sign(clie
     assert "7,042.40" in listing and "-7,042.40" in listing
     assert "7042.4" not in listing
     assert "-5,633.92 excl. VAT − 1,408.48 VAT = -7,042.40" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "make", "shown"), [
+    ("admin:accounting_expense_changelist",
+     lambda: __import__("tests.factories", fromlist=["x"]).ExpenseFactory(
+         amount_incl_vat=Decimal("12500")), "12\xa0500,00"),
+    ("admin:accounting_payment_changelist",
+     lambda: __import__("tests.factories", fromlist=["x"]).PaymentFactory(
+         amount=Decimal("-1250.5")), "-1\xa0250,50"),
+    ("admin:accounting_product_changelist",
+     lambda: __import__("tests.factories", fromlist=["x"]).ProductFactory(
+         sales_price=Decimal("19625")), "19\xa0625,00"),
+    ("admin:pos_possale_changelist",
+     lambda: __import__("tests.factories.pos", fromlist=["x"]).PosSaleFactory(
+         gratuity_amount=Decimal("1234.5")), "1\xa0234,50"),
+])
+def test_amount_columns_of_lists_use_the_money_helper(client, url_name, make, shown):
+    client.force_login(UserFactory(is_superuser=True))
+    make()
+    with translation.override("nb"):
+        html = client.get(reverse(url_name), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert shown in html.replace("&nbsp;", "\xa0")
+
+
+@pytest.mark.django_db
+def test_invoice_page_shows_line_amounts_and_amount_paid_through_the_helper(client):
+    from accounting.models import Invoice
+
+    client.force_login(UserFactory(is_superuser=True))
+    invoice = InvoiceFactory()
+    InvoiceLineFactory(invoice=invoice, unit_price=Decimal("15533.85"), quantity=1)
+    Invoice.objects.filter(pk=invoice.pk).update(amount_paid=Decimal("19625"))
+    html = client.get(reverse("admin:accounting_invoice_change", args=[invoice.pk]),
+                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "15,533.85" in html
+    assert "19,625.00" in html
+    assert "19625" not in html
+    assert html.count("15533.85") == 1  # only the editable unit price keeps the input's form

@@ -53,7 +53,7 @@ def test_command_reports_missing_privileges(po_sandbox, sandbox_keys):
     )
     connection(sandbox.DEFAULT_CLIENT_KEY)
     out, failure = run("Fjord AS")
-    assert "1 connection test(s) failed" in failure
+    assert "1 connection test failed." in failure
     assert "OutgoingInvoiceVoucher_Full: MISSING" in out
 
 

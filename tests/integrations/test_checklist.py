@@ -203,6 +203,42 @@ class TestProductionSwitch:
         connection.refresh_from_db()
         assert connection.mode == Mode.SANDBOX
 
+    def test_switch_names_every_step_the_page_shows_red(self, client, monkeypatch):
+        """The page (sandbox mode) shows two red steps: connection never tested and a POS
+        product id PowerOffice Go lacks. Asked in production mode with keys not valid there, the
+        product check cannot answer; the switch still names both steps, not only the first."""
+        from integrations.errors import AuthError
+
+        class LookupsByMode:
+            def __init__(self, connection):
+                self.mode = connection.mode
+
+            def customer_series(self):
+                if self.mode == Mode.PRODUCTION:
+                    raise AuthError("HTTP 401", system="poweroffice")
+                return [(10000, 19999)]
+
+            def product_exists(self, product_id):
+                if self.mode == Mode.PRODUCTION:
+                    raise AuthError("HTTP 401", system="poweroffice")
+                return product_id != 404
+
+        monkeypatch.setattr(po_checklist, "_lookups", LookupsByMode)
+        connection = ConnectionFactory(secrets={"client_key": SECRET})  # never tested
+        PosSettingsFactory(client=connection.client, enabled=True, product_id_vat_25=404)
+        schedules_sync_all()
+        client.force_login(UserFactory(is_superuser=True))
+        page = client.get(reverse("admin:accounting_client_checklist",
+                                  args=[connection.client_id]))
+        assert len(page.context["red"]) == 2
+
+        response = self.change(client, connection, error_recipients="ops@example.com")
+        assert response.status_code == 200
+        [error] = response.context["adminform"].form.errors["confirm_production"]
+        assert error.startswith("These 2 setup steps are not done:")
+        assert "Connection to PowerOffice Go saved and tested" in error
+        assert "POS product ids verified in PowerOffice Go" in error
+
     def test_confirming_switches_to_production_despite_red_steps(self, client, remote_ok):
         connection = ConnectionFactory(secrets={"client_key": SECRET})
         client.force_login(UserFactory(is_superuser=True))

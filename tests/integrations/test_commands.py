@@ -32,7 +32,7 @@ def test_requeue_failed_takes_client_by_organization_number_and_kind(connection)
                  "--kind", "customer", stdout=out)
 
     other.refresh_from_db()
-    assert "1 failed transfers re-queued." in out.getvalue()
+    assert "1 failed transfer re-queued." in out.getvalue()
     assert other.status == TransferStatus.FAILED
 
 

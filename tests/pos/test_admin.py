@@ -169,3 +169,50 @@ class TestProductPicker:
         ).content.decode()
         assert "The product list could not be fetched:" in page
         assert "has no PowerOffice Go connection" in page
+
+
+def test_run_days_are_ticked_on_the_settings_page_and_shape_the_schedule(admin_client):
+    from django_q.models import Schedule
+
+    from pos.schedules import pos_schedule_name
+
+    pos_settings = PosSettingsFactory()
+    url = reverse("admin:pos_possettings_change", args=[pos_settings.pk])
+    page = admin_client.get(url)
+    html = page.content.decode()
+    assert 'type="checkbox" name="run_days" value="sun"' in html
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"client": pos_settings.client_id, "enabled_since": "2025-01-01",
+                 "run_time": "23:30", "run_days": ["sat", "tue", "wed"]})
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    pos_settings.refresh_from_db()
+    assert pos_settings.run_days == "tue,wed,sat"
+    assert Schedule.objects.get(name=pos_schedule_name(pos_settings.client)).cron == (
+        "30 23 * * tue,wed,sat")
+
+
+def test_no_run_day_ticked_is_refused(admin_client):
+    pos_settings = PosSettingsFactory()
+    url = reverse("admin:pos_possettings_change", args=[pos_settings.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items()
+            if value is not None and name != "run_days"}
+    data.update({"client": pos_settings.client_id, "enabled_since": "2025-01-01",
+                 "run_time": "23:30"})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "run_days" in response.context["adminform"].form.errors
+
+
+def test_a_new_clients_pos_settings_run_every_day_unless_unticked(admin_client):
+    from tests.factories import ClientFactory
+
+    client = ClientFactory()
+    html = admin_client.get(f"/admin/pos/possettings/add/?client={client.pk}").content.decode()
+    import re
+
+    boxes = re.findall(r'<input type="checkbox" name="run_days"[^>]*>', html)
+    assert len(boxes) == 7
+    assert all("checked" in box for box in boxes), boxes

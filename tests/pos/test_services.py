@@ -113,6 +113,53 @@ class TestSchedules:
         pos_schedules_sync()
         assert Schedule.objects.filter(name="someone.else").exists()
 
+    def test_each_client_gets_its_own_days_and_time(self):
+        """DiggiPOS's scheduler per client: days of the week and a time, not one nightly time."""
+        bistro = PosSettingsFactory(run_days="tue,wed,thu,fri,sat", run_time=dt.time(23, 15))
+        kiosk = PosSettingsFactory(run_days="sun,mon", run_time=dt.time(2, 0))
+        every_day = PosSettingsFactory(run_time=dt.time(3, 0))
+        pos_schedules_sync()
+        crons = {
+            name: Schedule.objects.get(name=pos_schedule_name(s.client)).cron
+            for name, s in (("bistro", bistro), ("kiosk", kiosk), ("every_day", every_day))
+        }
+        assert crons == {
+            "bistro": "15 23 * * tue,wed,thu,fri,sat",
+            "kiosk": "0 2 * * mon,sun",
+            "every_day": "0 3 * * *",
+        }
+
+    def test_next_run_of_a_weekday_schedule_skips_the_days_left_out(self):
+        bistro = PosSettingsFactory(run_days="tue,wed,thu,fri,sat", run_time=dt.time(23, 15))
+        pos_schedules_sync()
+        row = Schedule.objects.get(name=pos_schedule_name(bistro.client))
+        nexts = []
+        with timezone.override("Europe/Oslo"):
+            when = timezone.make_aware(dt.datetime(2026, 3, 1, 12, 0))  # a Sunday
+            from croniter import croniter
+
+            runs = croniter(row.cron, timezone.localtime(when))
+            nexts = [runs.get_next(dt.datetime).strftime("%a %H:%M") for _ in range(6)]
+        assert nexts == ["Tue 23:15", "Wed 23:15", "Thu 23:15", "Fri 23:15", "Sat 23:15",
+                         "Tue 23:15"]
+
+    def test_changing_the_days_updates_the_schedule(self):
+        pos_settings = PosSettingsFactory(run_time=dt.time(1, 30))
+        pos_schedules_sync()
+        pos_settings.run_days = "fri,sat"
+        pos_settings_save(pos_settings=pos_settings)
+        row = Schedule.objects.get(name=pos_schedule_name(pos_settings.client))
+        assert row.cron == "30 1 * * fri,sat"
+
+    @pytest.mark.parametrize("days", ["", "mon,mon", "monday", "mon,xyz"])
+    def test_run_days_must_name_days_of_the_week_once(self, days):
+        from django.core.exceptions import ValidationError
+
+        pos_settings = PosSettingsFactory.build(client=ClientFactory(), run_days=days)
+        with pytest.raises(ValidationError) as excinfo:
+            pos_settings_save(pos_settings=pos_settings)
+        assert "run_days" in excinfo.value.message_dict
+
 
 class TestBatchBuild:
     def test_business_date_of_a_run_after_midnight_is_the_previous_day(self):

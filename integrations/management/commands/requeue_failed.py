@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounting.management.clients import client_argument
 from integrations.engine import transfers_requeue_failed
@@ -16,4 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         client = client_argument(options["client"]) if options["client"] else None
         count = transfers_requeue_failed(client=client, kind=options["kind"])
-        self.stdout.write(_("%(count)d failed transfers re-queued.") % {"count": count})
+        self.stdout.write(ngettext("%(count)d failed transfer re-queued.",
+                                   "%(count)d failed transfers re-queued.", count)
+                          % {"count": count})

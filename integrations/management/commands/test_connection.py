@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounting.management.clients import client_argument
 from integrations.connections import connection_test
@@ -39,4 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(line) if result.ok else self.style.ERROR(line))
             failed += 0 if result.ok else 1
         if failed:
-            raise CommandError(_("%(count)d connection test(s) failed.") % {"count": failed})
+            raise CommandError(ngettext("%(count)d connection test failed.",
+                                        "%(count)d connection tests failed.", failed)
+                               % {"count": failed})

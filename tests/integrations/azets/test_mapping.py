@@ -51,7 +51,7 @@ class TestRegisters:
 
 class TestOrgUnitValues:
     def test_numeric_unit_refuses_text_naming_the_record(self):
-        with pytest.raises(DataError, match="Project P-1: number 'P-1' is not a number"):
+        with pytest.raises(DataError, match="Project P-1: number “P-1” is not a number"):
             mapping.org_unit_value(2, "P-1", record="Project P-1", field="number")
 
     def test_text_unit_refuses_more_than_ten_characters(self):

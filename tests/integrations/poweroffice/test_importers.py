@@ -227,7 +227,7 @@ class TestExpenseImport:
         transfer = run_import(connection)
 
         assert transfer.status == TransferStatus.FAILED
-        assert "VoucherDate 'soon' is not a date" in transfer.result["errors"][0]
+        assert "VoucherDate “soon” is not a date" in transfer.result["errors"][0]
         assert PowerOfficeSettings.objects.get().expenses_synced_until is None
 
 

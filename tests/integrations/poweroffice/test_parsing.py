@@ -75,7 +75,7 @@ class TestCostRow:
         }
 
         assert parsing.parse_cost_row(row).amount_incl_vat == Decimal("124.99")
-        with pytest.raises(DataError, match=r"Account transaction 5 \(voucher 9\): Amount 'x'"):
+        with pytest.raises(DataError, match=r"Account transaction 5 \(voucher 9\): Amount “x”"):
             parsing.parse_cost_row({**row, "Amount": "x"})
 
 
