@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from accounting.services import invoice_credit, invoice_finalize, record_save
+from integrations.connections import connection_enable
 from integrations.models import Connection, Transfer, TransferKind, TransferStatus
-from integrations.retransfer import invoices_enqueue_pending
 
 from .azets_helpers import draft_invoice, make_books, retry_now
 
@@ -130,12 +130,12 @@ class TestInvoices:
     def test_vat_code_cleared_after_finalize_fails_before_any_call(self, azets_sandbox, run):
         books = make_books()
         invoice = draft_invoice(books)
-        Connection.objects.update(enabled=False)  # finalized while nothing is sent
+        Connection.objects.update(enabled=False)  # finalized while nothing is sent: it waits
         run(invoice_finalize, invoice=invoice, by=None)
         books.sales_low.external_vat_code = ""
         books.sales_low.save()
-        Connection.objects.update(enabled=True)
-        run(invoices_enqueue_pending, client=books.client)
+        for connection in Connection.objects.all():
+            run(connection_enable, connection=connection)
 
         transfer = transfer_of(TransferKind.INVOICE)
         assert transfer.status == TransferStatus.FAILED
