@@ -196,6 +196,14 @@ class TransferStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+class TransferPriority(models.IntegerChoices):
+    """Which work goes first within a client (integrations.fairness): what a user just did
+    before what a machine does in bulk. Lower runs first."""
+
+    INTERACTIVE = 0, _("interactive")
+    BULK = 1, _("bulk")
+
+
 class Transfer(models.Model):
     """The outbox and the sync log in one: one thing to move to (or from) one connection."""
 
@@ -232,6 +240,15 @@ class Transfer(models.Model):
     )
     status = models.CharField(
         _("status"), max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        choices=TransferPriority.choices,
+        default=TransferPriority.INTERACTIVE,
+        help_text=_(
+            "Interactive work (an invoice finalized, a register saved) runs before the same "
+            "client's bulk work (batches, imports, re-queues, initial syncs)."
+        ),
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
@@ -296,6 +313,8 @@ class Transfer(models.Model):
             models.Index(fields=["kind", "-created_at", "-id"], name="integ_transfer_kind_new"),
             models.Index(fields=["status", "-created_at", "-id"], name="integ_transfer_status_new"),
             models.Index(fields=["status", "started_at"], name="integ_transfer_running"),
+            # The dispatcher's "when was this client last served" (integrations.fairness).
+            models.Index(fields=["client", "started_at"], name="integ_transfer_client_served"),
         ]
         constraints = [
             # Coalescing guard: at most one pending transfer per object, kind and connection.
