@@ -145,10 +145,21 @@ class StatementCounter:
         self._connections = itertools.count()
         self._lock = threading.Lock()
         self.statements = self.connections = 0
+        self.shapes: Counter | None = None  # statement texts, when profiling
+
+    def profile(self) -> StatementCounter:
+        """Also count each statement's text (without parameters): `top()` then lists them."""
+        self.shapes = Counter()
+        return self
+
+    def top(self, n: int = 30) -> list[tuple[str, int]]:
+        return self.shapes.most_common(n) if self.shapes is not None else []
 
     def __call__(self, execute, sql, params, many, context):
         with self._lock:
             self.statements += 1
+            if self.shapes is not None:
+                self.shapes[" ".join(sql.split())[:160]] += 1
         return execute(sql, params, many, context)
 
     def _attach(self, connection) -> None:

@@ -48,6 +48,18 @@ def parse_args() -> argparse.Namespace:
         help="share of the limit the client is told (the limiter keeps its own jitter margin, "
              "INTEGRATIONS_RATE_LIMIT_MARGIN)",
     )  # fmt: skip
+    parser.add_argument(
+        "--skew", action="store_true",
+        help="one big client: client 0 gets every invoice but one per other client (a month-end "
+             "run); the others' invoices are queued last and their wait is reported",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fifo", action="store_true",
+        help="run transfers first come, first served (as before issue 19) instead of the fair "
+             "dispatcher (integrations.fairness)",
+    )  # fmt: skip
+    parser.add_argument("--profile", action="store_true",
+                        help="list the statements run most often (per invoice)")  # fmt: skip
     return parser.parse_args()
 
 
@@ -115,8 +127,10 @@ def finalize_invoices(clients, args) -> None:
     projects = {
         c.pk: list(Project.objects.filter(client=c).select_related("customer")) for c in clients
     }
-    for i in range(args.invoices):
-        client = clients[i % len(clients)]
+    owners = [clients[i % len(clients)] for i in range(args.invoices)]
+    if args.skew:  # the big client's run first, one invoice of each other client after it
+        owners = [clients[0]] * (args.invoices - len(clients) + 1) + clients[1:]
+    for i, client in enumerate(owners):
         project = projects[client.pk][(i // len(clients)) % len(projects[client.pk])]
         account = Account.objects.get(client=client, number=3000)
         invoice = Invoice.objects.create(client=client, customer=project.customer, project=project,
@@ -130,6 +144,41 @@ def finalize_invoices(clients, args) -> None:
             line.compute_amounts()
             line.save()
         invoice_finalize(invoice=invoice, by=None)
+
+
+def run_fair(workers: int) -> None:
+    """Run every due transfer with `workers` threads, each a cluster worker's loop: claim the
+    next transfer in fair order (integrations.fairness), run it, again; a thread that finds
+    nothing due waits until the next backed-off transfer is due."""
+    import threading
+
+    from django.db import connections
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from integrations.engine import _transfer_run, transfer_claim_next
+    from integrations.models import Transfer
+
+    def worker() -> None:
+        try:
+            while True:
+                transfer = transfer_claim_next()
+                if transfer is not None:
+                    _transfer_run(transfer)
+                    continue
+                pending = Transfer.objects.filter(status__in=["pending", "running"])
+                nxt = pending.aggregate(at=Min("next_attempt_at"))["at"]
+                if nxt is None:
+                    return
+                time.sleep(min(0.5, max(0.01, (nxt - timezone.now()).total_seconds())))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def run_transfers(kinds, workers: int = 1) -> None:
@@ -219,23 +268,28 @@ def main() -> None:
         close_everything()
         sandbox.clear_requests()
         counter = StatementCounter().install()
+        if args.profile:
+            counter.profile()
         tracemalloc.start()
         started, cpu = time.monotonic(), time.process_time()
-        run_transfers(["invoice"], args.workers)
+        if args.fifo:
+            run_transfers(["invoice"], args.workers)
+        else:
+            run_fair(args.workers)
         elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         statements, opened = counter.snapshot()
         tally = ApiTally(sandbox.requests(), elapsed, args.rate)
         report(args, tally, statements, opened, cpu, peak,
-               check_exactly_once(sandbox, client_keys, clients))  # fmt: skip
+               check_exactly_once(sandbox, client_keys, clients), counter)  # fmt: skip
     finally:
         sandbox.__exit__(None, None, None)
         close_everything()
         teardown_databases(old_config, verbosity=0)
 
 
-def report(args, tally, statements, opened, cpu, peak, problems) -> None:
+def report(args, tally, statements, opened, cpu, peak, problems, counter) -> None:
     from integrations.models import Transfer
 
     done = Transfer.objects.filter(kind="invoice", status="succeeded").count() or 1
@@ -264,8 +318,24 @@ def report(args, tally, statements, opened, cpu, peak, problems) -> None:
     print(f"not posted exactly once    {len(problems)}")
     for problem in problems[:20]:
         print(f"  {problem}")
+    for shape, n in counter.top():
+        print(f"  {n / done:6.2f}  {shape}")
     for transfer in Transfer.objects.filter(kind="invoice").exclude(status="succeeded")[:10]:
         print(f"  transfer {transfer.pk} {transfer.status}: {transfer.last_error[:300]}")
+    if args.skew:
+        from harness import percentile
+
+        invoices = Transfer.objects.filter(kind="invoice", started_at__isnull=False)
+        clock_start = invoices.order_by("started_at").values_list("started_at", flat=True)[0]
+        first = Transfer.objects.filter(kind="invoice").order_by("pk").first().client_id
+        for label, rows in (
+            ("big client", Transfer.objects.filter(kind="invoice", client_id=first)),
+            ("other clients", Transfer.objects.filter(kind="invoice").exclude(client_id=first)),
+        ):
+            waits = [(t - clock_start).total_seconds() for t in rows.values_list(
+                "finished_at", flat=True) if t]  # fmt: skip
+            print(f"queued → posted, {label:13} p50 {percentile(waits, 0.5):6.1f} s, p95 "
+                  f"{percentile(waits, 0.95):6.1f} s, last {max(waits):6.1f} s ({len(waits)})")
     limited = Counter(f"{r['method']} {r['path']}" for r in tally.refused)
     if limited:
         print(f"  429 answers: {dict(limited)}")

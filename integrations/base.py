@@ -109,6 +109,18 @@ class TransferContext:
         self.steps: list[dict[str, Any]] = []
         self.leases: set[tuple[int, int]] = set()  # export leases this attempt holds
         self._client: Any = None
+        self._links: dict[tuple[type, int], Any] = {}  # links of dependencies read this attempt
+
+    def link_of(self, obj: models.Model):
+        """The object's link on this connection, read once per attempt (dependencies, ids of
+        bound records); a document's own link is always read afresh under its lease."""
+        key = (type(obj), obj.pk)
+        if key not in self._links:
+            self._links[key] = link_for_object(connection=self.connection, obj=obj)
+        return self._links[key]
+
+    def link_bound(self, obj: models.Model, link) -> None:
+        self._links[(type(obj), obj.pk)] = link
 
     @property
     def client(self) -> Any:
@@ -320,8 +332,16 @@ class BaseExporter:
 
     def ensure_dependencies(self, obj: models.Model) -> None:
         for exporter_class, dependency in self.dependency_objects(obj):
-            if dependency is not None:
+            if dependency is not None and not self.dependency_current(dependency):
                 exporter_class(self.context).export(dependency, operation=Operation.UPSERT)
+
+    def dependency_current(self, dependency: models.Model) -> bool:
+        """True when the record is bound on this connection and unchanged since it was last
+        sent (`updated_at` not after the link's `synced_at`): nothing to send before the
+        document, no lease, no reload. A later change is sent by the record's own transfer."""
+        changed = getattr(dependency, "updated_at", None)
+        link = self.context.link_of(dependency)
+        return bool(link and changed and link.synced_at and changed <= link.synced_at)
 
     def reload(self, obj: models.Model) -> models.Model:
         """The object as stored now (the lease keeps other exports of it away; no lock)."""
@@ -343,9 +363,10 @@ class BaseExporter:
         raise NotImplementedError(f"{type(self).__name__} cannot update; set updatable = False")
 
     def bind(self, obj: models.Model, external_id: str, content_hash: str) -> None:
-        external_link_bind(
+        link = external_link_bind(
             connection=self.connection, obj=obj, external_id=external_id, content_hash=content_hash
         )
+        self.context.link_bound(obj, link)
 
     def after_export(self, obj: models.Model, external_id: str) -> None:
         """Extra work after binding (attachments, sending). For documents it is repeated by the

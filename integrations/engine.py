@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import notify
+from . import fairness, notify
 from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
 from .connections import connection_mark_broken
 from .errors import (
@@ -40,8 +40,8 @@ from .errors import (
     TransientError,
 )
 from .http import excerpt, redact
-from .models import AttemptOutcome, Transfer, TransferAttempt, TransferStatus
-from .outbox import transfer_schedule
+from .models import AttemptOutcome, Transfer, TransferAttempt, TransferPriority, TransferStatus
+from .outbox import transfer_schedule, transfers_wake
 from .registry import get_connector
 from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
 from .triage import transfer_error_group_update
@@ -68,23 +68,72 @@ def _claimable(transfer_id: int, now: datetime):
     )
 
 
+def _claim_changes(now: datetime) -> dict:
+    return dict(
+        status=TransferStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1,
+        worker=worker_name(), heartbeat_at=now if heartbeats_enabled() else None,
+    )  # fmt: skip
+
+
 def transfer_claim(transfer_id: int) -> Transfer | None:
     """Move one due pending transfer to running; None if another worker has it or it is not due.
     The claim names this process; in a cluster worker it is also the first heartbeat."""
     now = timezone.now()
-    changes = dict(
-        status=TransferStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1,
-        worker=worker_name(), heartbeat_at=now if heartbeats_enabled() else None,
-    )  # fmt: skip
-    if db_connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            locked = _claimable(transfer_id, now).select_for_update(skip_locked=True, of=("self",))
-            if not list(locked.values_list("pk", flat=True)):
-                return None  # another worker holds it, or it is not due
-            Transfer.objects.filter(pk=transfer_id).update(**changes)
-    elif not _claimable(transfer_id, now).update(**changes):
+    if not _claim_first(_claimable(transfer_id, now), now):
         return None
     return Transfer.objects.select_related("connection", "client").get(pk=transfer_id)
+
+
+def _claim_first(candidates, now: datetime) -> int | None:
+    """Claim the first of `candidates` (a queryset of due transfers, in order) that nobody else
+    holds: skipping locked rows where the database can (PostgreSQL), otherwise by conditional
+    UPDATEs (SQLite, one writer). Returns its id."""
+    changes = _claim_changes(now)
+    if db_connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            locked = candidates.select_for_update(skip_locked=True, of=("self",))
+            ids = list(locked.values_list("pk", flat=True)[:1])
+            if not ids:
+                return None  # another worker holds it, or it is not due
+            Transfer.objects.filter(pk=ids[0]).update(**changes)
+            return ids[0]
+    for transfer_id in candidates.values_list("pk", flat=True)[:3]:
+        if _claimable(transfer_id, now).update(**changes):
+            return transfer_id
+    return None
+
+
+# --- fair dispatch (issue 19): the next transfer by client turn and priority ------------------
+def transfer_claim_next(*, now: datetime | None = None) -> Transfer | None:
+    """Claim the due transfer whose turn it is (integrations.fairness): round robin over
+    clients, interactive before bulk; None when nothing is due (or only bulk work while every
+    bulk slot is taken)."""
+    now = now or timezone.now()
+    for candidates in fairness.transfers_fair_choices(now=now):
+        transfer_id = _claim_first(candidates, now)
+        if transfer_id is not None:
+            return Transfer.objects.select_related("connection", "client").get(pk=transfer_id)
+    return None
+
+
+def transfers_dispatch(*, seconds: float | None = None) -> int:
+    """A cluster worker's loop: claim the next transfer in fair order and run it, until none is
+    due or `seconds` (default a third of the task timeout) have passed; then, if work may be
+    left, hand the queue one more wake-up. Returns how many transfers ran."""
+    from .worker import transfer_running
+
+    seconds = settings.Q_CLUSTER.get("timeout", 300) / 3 if seconds is None else seconds
+    deadline, count = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        transfer = transfer_claim_next()
+        if transfer is None:
+            return count
+        with transfer_running(transfer.pk):
+            _transfer_run(transfer)
+        count += 1
+    transfer_schedule(None)  # the loop ends on time, not for want of work: wake a worker
+    return count
+# --- end of fair dispatch ------------------------------------------------------------------
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,6 +144,11 @@ def transfer_process(transfer_id: int) -> str | None:
     transfer = transfer_claim(transfer_id)
     if transfer is None:
         return None
+    return _transfer_run(transfer)
+
+
+def _transfer_run(transfer: Transfer) -> str:
+    """Run a claimed transfer: record the attempt, run the connector, save the outcome."""
     attempt = TransferAttempt.objects.create(
         transfer=transfer, number=transfer.attempt_set.count() + 1, started_at=timezone.now()
     )
@@ -404,10 +458,9 @@ def transfers_sweep(*, limit: int = 500) -> dict[str, int]:
     now = timezone.now()
     reaped = transfers_reap_stale(now=now)
     due = list(transfers_due(now=now).values_list("pk", flat=True)[:limit])
-    for transfer_id in due:
-        transfer_schedule(transfer_id)
+    queued = transfers_wake(transfer_ids=due)  # no duplicate tasks behind a long backlog
     mails = notify.failures_notify_collected()
-    return {"reaped": reaped, "queued": len(due), "mails": mails}
+    return {"reaped": reaped, "queued": queued, "mails": mails}
 
 
 def transfers_process_due(*, limit: int = 500) -> dict[str, int]:
@@ -445,6 +498,7 @@ def transfer_requeue(*, transfer: Transfer, by=None) -> Transfer:
             return waiting
     transfer.status = TransferStatus.PENDING
     transfer.attempts = 0
+    transfer.priority = TransferPriority.BULK  # sent again: after the client's new work
     transfer.next_attempt_at = timezone.now()
     transfer.finished_at = transfer.queued_at = transfer.notified_at = None
     transfer.save()

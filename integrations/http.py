@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 import requests
+import requests.adapters
 from django.conf import settings
 from django.utils.translation import gettext as _
 from urllib3 import exceptions as urllib3_exceptions
@@ -196,11 +199,33 @@ def raise_for_response(
     raise error_class(redact(message, secrets), **kwargs)
 
 
+# --- connection reuse (issue 19) ---------------------------------------------------------------
+#: Connections kept open per host in one pool (a worker's threads: POS lanes, heartbeat).
+POOL_SIZE = 16
+_adapters: dict[tuple[int, str], requests.adapters.HTTPAdapter] = {}
+_adapters_lock = threading.Lock()
+
+
+def shared_adapter(role: str) -> requests.adapters.HTTPAdapter:
+    """The process's connection pool for one role (connector): every session of the process
+    reuses its open TCP (and TLS) connections, so a transfer does not start with a handshake.
+    Keyed by process id too: a forked worker never shares its parent's sockets."""
+    key = (os.getpid(), role)
+    with _adapters_lock:
+        adapter = _adapters.get(key)
+        if adapter is None:
+            adapter = _adapters[key] = requests.adapters.HTTPAdapter(
+                pool_connections=4, pool_maxsize=POOL_SIZE
+            )
+        return adapter
+
+
 class ApiSession(requests.Session):
     """A requests session with a role, default timeouts, a User-Agent and redacted debug logs.
 
     Network failures become `Unavailable`; nothing here retries (the engine and the connector
-    client decide that, per method).
+    client decide that, per method). Sessions are cheap and per transfer; their connections
+    come from the process's pool for the role (`shared_adapter`).
     """
 
     system = "generic"
@@ -210,11 +235,21 @@ class ApiSession(requests.Session):
         self.role = role or self.system
         self.timeout = timeout or tuple(settings.INTEGRATIONS_HTTP_TIMEOUT)
         self.headers["User-Agent"] = USER_AGENT
+        adapter = shared_adapter(self.role)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
         # Redacted summary of the most recent call (see _exchange_summary); None before any call.
         self.last_exchange: dict[str, Any] | None = None
         # The most recent call that was answered with an error (4xx/5xx): the refused request
         # stays known when a look-up follows the refusal.
         self.last_failed_exchange: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        """Close what this session owns; the shared pool stays open for the next session."""
+        shared = set(map(id, _adapters.values()))
+        for adapter in self.adapters.values():
+            if id(adapter) not in shared:
+                adapter.close()
 
     def secrets(self) -> Iterable[str]:
         """Secret strings this session knows, masked wherever they would appear."""

@@ -202,6 +202,14 @@ UNRESOLVED_FAILURE = Q(status=TransferStatus.FAILED, error_group__gt="")
 RESOLVED_FAILURE = Q(status=TransferStatus.FAILED, error_group="")
 
 
+class TransferPriority(models.IntegerChoices):
+    """Which work goes first within a client (integrations.fairness): what a user just did
+    before what a machine does in bulk. Lower runs first."""
+
+    INTERACTIVE = 0, _("interactive")
+    BULK = 1, _("bulk")
+
+
 class Transfer(models.Model):
     """The outbox and the sync log in one: one thing to move to (or from) one connection."""
 
@@ -238,6 +246,15 @@ class Transfer(models.Model):
     )
     status = models.CharField(
         _("status"), max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        choices=TransferPriority.choices,
+        default=TransferPriority.INTERACTIVE,
+        help_text=_(
+            "Interactive work (an invoice finalized, a register saved) runs before the same "
+            "client's bulk work (batches, imports, re-queues, initial syncs)."
+        ),
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
@@ -322,6 +339,8 @@ class Transfer(models.Model):
                 fields=["client", "error_group", "id"], name="integ_transfer_client_errgroup",
                 condition=UNRESOLVED_FAILURE,
             ),
+            # The dispatcher's "when was this client last served" (integrations.fairness).
+            models.Index(fields=["client", "started_at"], name="integ_transfer_client_served"),
         ]
         constraints = [
             # Coalescing guard: at most one pending transfer per object, kind and connection.

@@ -18,6 +18,9 @@ services; they import it.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import deque
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -28,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from .base import ConnectionTestResult, PosProduct
 from .errors import ConnectionMisconfigured, IntegrationError
+from .fairness import transfer_priority_for
 from .models import (
     DOCUMENT_KINDS,
     Connection,
@@ -96,6 +100,7 @@ def transfer_enqueue(
     operation: str = Operation.UPSERT,
     connection: Connection | None = None,
     params: dict[str, Any] | None = None,
+    priority: int | None = None,
 ) -> list[Transfer]:
     """Queue `obj` for every enabled connection of its client whose connector handles `kind`;
     a finalized document (DOCUMENT_KINDS) also for a disabled one, where it waits until the
@@ -104,7 +109,13 @@ def transfer_enqueue(
     Runs in the caller's transaction. A pending transfer of the same object, kind and connection
     is reused (its params updated) instead of creating a second one. Returns the transfers (an
     empty list when no connection wants this kind). Processing starts after commit.
+
+    `priority` (TransferPriority) defaults to what the kind, operation and params say
+    (`fairness.transfer_priority_for`; bulk inside `fairness.bulk_work()`). A waiting transfer
+    queued again interactively becomes interactive.
     """
+    if priority is None:
+        priority = transfer_priority_for(kind=kind, operation=operation, params=params)
     client = _client_of(obj, connection)
     content_type = ContentType.objects.get_for_model(obj)
     transfers, created = [], []
@@ -117,6 +128,7 @@ def transfer_enqueue(
             kind=kind,
             operation=operation,
             params=params or {},
+            priority=priority,
         )
         transfers.append(transfer)
         if is_new and conn.enabled:  # a disabled connection's transfer waits for it
@@ -127,7 +139,7 @@ def transfer_enqueue(
 
 
 def _transfer_coalesce_or_create(
-    *, connection, client, content_type, obj, kind, operation, params
+    *, connection, client, content_type, obj, kind, operation, params, priority
 ) -> tuple[Transfer, bool]:
     lookup = dict(
         connection=connection,
@@ -146,25 +158,91 @@ def _transfer_coalesce_or_create(
                     object_repr=str(obj)[:200],
                     object_number=str(getattr(obj, "number", "") or "")[:64],
                     params=params,
+                    priority=priority,
                     **lookup,
                 ), True
         except IntegrityError:
             existing = Transfer.objects.select_for_update().get(**lookup)
+    changed = []
     if params and existing.params != {**existing.params, **params}:
         existing.params = {**existing.params, **params}
-        existing.save(update_fields=["params"])
+        changed.append("params")
+    if priority < existing.priority:  # someone waits for it now
+        existing.priority = priority
+        changed.append("priority")
+    if changed:
+        existing.save(update_fields=changed)
     return existing, False
 
 
-def transfer_schedule(transfer_id: int) -> None:
-    """Hand one transfer to the task queue. Never raises: the sweep is the safety net."""
+def transfer_schedule(transfer_id: int | None) -> None:
+    """Hand one transfer (or, with None, the next in fair order) to the task queue. Never
+    raises: the sweep is the safety net.
+
+    In a task cluster a task is a wake-up: the worker runs due transfers in fair order
+    (`engine.transfers_dispatch`) until none is left, so one process sends at most as many
+    wake-ups per second as the cluster has workers; the workers already woken pick up the
+    rest. In sync mode (tests) the named transfer runs at once, inline."""
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
-    Transfer.objects.filter(pk=transfer_id).update(queued_at=timezone.now())
+    if not Conf.SYNC and not _wakeup_allowed():
+        return  # left to the workers already woken (and to the sweep)
+    if transfer_id is not None:
+        Transfer.objects.filter(pk=transfer_id).update(queued_at=timezone.now())
     try:
         async_task(PROCESS_TASK, transfer_id, group="transfers")
     except Exception:  # noqa: BLE001 - a queue outage must not break the committed request
         logger.exception("Could not queue transfer %s; the sweep will pick it up", transfer_id)
+
+
+# --- wake-ups (issue 19): no pile of tasks in the queue ---------------------------------------
+_wakeups: deque[float] = deque()
+_wakeups_lock = threading.Lock()
+
+
+def _wakeup_allowed() -> bool:
+    """At most one wake-up per cluster worker per second from this process."""
+    from .fairness import cluster_workers
+
+    now = time.monotonic()
+    with _wakeups_lock:
+        while _wakeups and _wakeups[0] <= now - 1.0:
+            _wakeups.popleft()
+        if len(_wakeups) >= cluster_workers():
+            return False
+        _wakeups.append(now)
+        return True
+
+
+def tasks_waiting() -> int:
+    """Tasks waiting in the broker for a worker (0 when the broker cannot tell)."""
+    from django_q.brokers import get_broker
+
+    try:
+        return int(get_broker().queue_size() or 0)
+    except Exception:  # noqa: BLE001 - a broker without the figure: assume none wait
+        return 0
+
+
+def transfers_wake(*, transfer_ids: list[int]) -> int:
+    """The sweep's hand-over of due transfers nobody runs, without duplicate tasks: in sync
+    mode each one runs inline; in a cluster only the wake-ups missing are queued (one per
+    worker, less the tasks already waiting in the broker). Returns the tasks queued."""
+    from django_q.conf import Conf
+
+    from .fairness import cluster_workers
+
+    if Conf.SYNC:
+        wanted = transfer_ids
+    else:
+        missing = min(len(transfer_ids), cluster_workers()) - tasks_waiting()
+        wanted = transfer_ids[: max(0, missing)]
+        _wakeups.clear()  # the sweep's wake-ups are not throttled
+    for transfer_id in wanted:
+        transfer_schedule(transfer_id)
+    return len(wanted)
+# --- end of wake-ups --------------------------------------------------------------------------
 
 
 def connection_for(*, client, system: str) -> Connection | None:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
+from .fairness import bulk_work
 from .models import ExternalLink, Operation, TransferKind
 from .outbox import transfer_enqueue
 
@@ -111,7 +112,8 @@ def invoices_enqueue_pending(*, client) -> int:
     from accounting.selectors import invoices_pending_transfer
 
     count = 0
-    for invoice in invoices_pending_transfer(client=client):
-        kind = TransferKind.CREDIT_NOTE if invoice.is_credit_note else TransferKind.INVOICE
-        count += len(transfer_enqueue(obj=invoice, kind=kind, operation=Operation.CREATE))
+    with bulk_work():  # a backlog, not what a user just did
+        for invoice in invoices_pending_transfer(client=client):
+            kind = TransferKind.CREDIT_NOTE if invoice.is_credit_note else TransferKind.INVOICE
+            count += len(transfer_enqueue(obj=invoice, kind=kind, operation=Operation.CREATE))
     return count

@@ -5,8 +5,9 @@ Token request (contract.json `auth.token_request`): POST <base>/OAuth/Token, for
 subscription key header. The answer `{access_token, token_type, expires_in}` has no refresh token,
 so a new token is requested shortly before the old one expires (and once after a 401).
 
-Tokens are cached per (token URL, application key, client key) in this process, keyed by a hash
-so the cache never holds a key in clear; token values are never logged or put in an error.
+Tokens are cached per (token URL, application key, client key) for every worker (the configured
+cache, encrypted) and in the process, keyed by a hash so the cache never holds a key in clear;
+token values are never logged or put in an error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from integrations import errors
+from integrations import errors, sharedcache
+from integrations.fields import decrypt_text, encrypt_text
 from integrations.http import ApiSession, json_or_none, raise_for_response
 
 SUBSCRIPTION_HEADER = "Ocp-Apim-Subscription-Key"
@@ -77,9 +79,18 @@ class AccessToken:
 
 
 class TokenCache:
-    """Thread-safe: one fetch at a time per key; other threads wait and reuse its token."""
+    """One token per key for every worker of every machine (the configured cache, see
+    integrations.sharedcache), kept in the process between uses. Thread-safe: one fetch at a
+    time per key in a process, and across processes a short lock in the shared cache, so
+    workers starting together share one token request; others wait and reuse its token.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    The shared copy is a Fernet token (FIELD_ENCRYPTION_KEYS), so the cache never holds an
+    access token in clear. Times are wall-clock times (shared between machines)."""
+
+    #: Seconds another process waits for a token being fetched before fetching one itself.
+    WAIT_FOR_OTHERS = 3.0
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self._tokens: dict[str, AccessToken] = {}
         self._key_locks: dict[str, threading.Lock] = {}
@@ -89,27 +100,69 @@ class TokenCache:
         with self._lock:
             return self._key_locks.setdefault(key, threading.Lock())
 
+    @staticmethod
+    def _shared_key(key: str) -> str:
+        return f"poweroffice:token:{key}"
+
+    def _from_shared(self, key: str) -> AccessToken | None:
+        stored = sharedcache.shared_get(self._shared_key(key))
+        if not stored:
+            return None
+        try:
+            token = AccessToken(decrypt_text(stored[0]), float(stored[1]))
+        except Exception:  # noqa: BLE001 - unreadable (keys rotated): fetch a new one
+            return None
+        return token if token.usable(self.clock()) else None
+
     def get(self, key: str, fetch: Callable[[], tuple[str, float]]) -> str:
         """A usable token for `key`, calling `fetch() -> (token, expires_in)` when needed."""
         with self._key_lock(key):
             token = self._tokens.get(key)
             if token and token.usable(self.clock()):
                 return token.value
-            value, expires_in = fetch()
-            margin = min(RENEW_MARGIN_SECONDS, expires_in / 10)
-            self._tokens[key] = AccessToken(value, self.clock() + expires_in - margin)
-            return value
+            token = self._from_shared(key)
+            if token is None and not sharedcache.shared_add(
+                f"{self._shared_key(key)}:fetching", 1, self.WAIT_FOR_OTHERS
+            ):
+                token = self._wait_for_others(key)
+            if token is None:
+                value, expires_in = fetch()
+                margin = min(RENEW_MARGIN_SECONDS, expires_in / 10)
+                token = AccessToken(value, self.clock() + expires_in - margin)
+                sharedcache.shared_set(
+                    self._shared_key(key), (encrypt_text(value), token.expires_at),
+                    token.expires_at - self.clock(),
+                )  # fmt: skip
+                sharedcache.shared_delete(f"{self._shared_key(key)}:fetching")
+            self._tokens[key] = token
+            return token.value
+
+    def _wait_for_others(self, key: str) -> AccessToken | None:
+        deadline = time.monotonic() + self.WAIT_FOR_OTHERS
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            token = self._from_shared(key)
+            if token is not None:
+                return token
+        return None
 
     def invalidate(self, key: str, value: str) -> None:
-        """Drop `value` after a 401, unless another thread has already replaced it."""
+        """Drop `value` after a 401, here and in the shared cache, unless another thread has
+        already replaced it."""
         with self._lock:
             token = self._tokens.get(key)
             if token and token.value == value:
                 del self._tokens[key]
+        shared = self._from_shared(key)
+        if shared is not None and shared.value == value:
+            sharedcache.shared_delete(self._shared_key(key))
 
     def clear(self) -> None:
+        """Forget every token of this process, and its shared copies (tests, benches)."""
         with self._lock:
-            self._tokens.clear()
+            keys, self._tokens = list(self._tokens), {}
+        for key in keys:
+            sharedcache.shared_delete(self._shared_key(key))
 
 
 TOKENS = TokenCache()

@@ -15,7 +15,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from integrations.base import BaseExporter
-from integrations.links import link_for_object
 from integrations.models import TransferKind
 
 from . import mapping, mapping_registers
@@ -35,7 +34,7 @@ class PowerOfficeExporter(BaseExporter):
         """PowerOffice id of a record exported earlier on this connection (None if not bound)."""
         if obj is None:
             return None
-        link = link_for_object(connection=self.connection, obj=obj)
+        link = self.context.link_of(obj)
         return int(link.external_id) if link else None
 
 

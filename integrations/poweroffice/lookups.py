@@ -4,20 +4,27 @@ Posting an invoice needs ids that only PowerOffice knows: the VAT code ids, the 
 account ids, the customer's sub-ledger account id, the customer number series, the lock date and
 the employees (project owners). Reading them for every invoice would cost five extra calls per
 invoice against a budget of 10 calls/s shared by all clients. They change rarely, so they are kept
-per process for `TTL` seconds, keyed by API host, client key and connection.
+for `TTL` seconds, keyed by API host, client key and connection.
 
 Only `PowerOfficeClient` methods touch the network; this module calls them lazily (`fetch_`
 semantics live in the client). `lookups_clear()` forgets everything (tests, after a settings
 change in PowerOffice Go you do not want to wait for).
+
+Shared (issue 19): every worker of every machine reads a value once per connection and `TTL`
+through the configured cache (integrations.sharedcache); an error that says a value is stale
+(`Lookups.forget_stale`) drops it for all of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from integrations import sharedcache
 
 #: Seconds a value read from PowerOffice Go is reused.
 TTL = 300.0
@@ -26,22 +33,43 @@ LOCK_DATE_TTL = 60.0
 
 _lock = threading.Lock()
 _cache: dict[tuple, dict[str, tuple[float, Any]]] = {}
+_shared_keys: set[str] = set()
 
 
 def lookups_clear() -> None:
+    """Forget every value of this process and the shared copies it knows (tests, benches)."""
     with _lock:
         _cache.clear()
+        keys = list(_shared_keys)
+        _shared_keys.clear()
+    for key in keys:
+        sharedcache.shared_delete(key)
 
 
 class Lookups:
-    """Cached lookups for one connection through its client."""
+    """Cached lookups for one connection through its client: in the shared cache for every
+    worker (integrations.sharedcache) and, for at most `sharedcache.LOCAL_SECONDS`, in the
+    process. `forget()` drops a value everywhere (after an error that says it is stale)."""
 
-    def __init__(self, client, connection, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, client, connection, *, clock: Callable[[], float] = time.time):
         self.client = client
         self.clock = clock
         key = (getattr(client, "api_url", ""), client.credentials.client_key, connection.pk)
+        raw = "\n".join(str(part) for part in key)
+        self._prefix = f"poweroffice:lookups:{hashlib.sha256(raw.encode()).hexdigest()[:24]}:"
         with _lock:
             self._values = _cache.setdefault(key, {})
+
+    def _shared(self, name: str) -> str:
+        key = self._prefix + name
+        with _lock:
+            _shared_keys.add(key)
+        return key
+
+    def _local(self, name: str, expires_at: float, value: Any) -> None:
+        local_until = min(expires_at, self.clock() + sharedcache.LOCAL_SECONDS)
+        with _lock:
+            self._values[name] = (local_until, value)
 
     def _cached(self, name: str, loader: Callable[[], Any], ttl: float = TTL) -> Any:
         now = self.clock()
@@ -49,18 +77,49 @@ class Lookups:
             hit = self._values.get(name)
         if hit is not None and hit[0] > now:
             return hit[1]
+        shared = sharedcache.shared_get(self._shared(name))
+        if shared is not None and shared[0] > now:
+            self._local(name, shared[0], shared[1])
+            return shared[1]
         value = loader()
-        with _lock:
-            self._values[name] = (now + ttl, value)
+        self._remember(name, value, ttl)
         return value
 
     def _remember(self, name: str, value: Any, ttl: float = TTL) -> None:
-        with _lock:
-            self._values[name] = (self.clock() + ttl, value)
+        expires_at = self.clock() + ttl
+        sharedcache.shared_set(self._shared(name), (expires_at, value), ttl)
+        self._local(name, expires_at, value)
 
     def forget(self, name: str) -> None:
         with _lock:
             self._values.pop(name, None)
+        sharedcache.shared_delete(self._shared(name))
+
+    def forget_stale(self, err: Exception, *, customer_number: int | None = None) -> list[str]:
+        """After PowerOffice refused a document (NotFound, ValidationRejected): drop the
+        reference data the error names, so the next attempt reads it afresh. An error about
+        an account drops the GL accounts and the customers' ledger ids, one about a VAT code
+        the VAT ids (`customer_number`: the document's customer, whose ledger id goes too).
+        Returns what was dropped."""
+        field_errors = getattr(err, "field_errors", None) or {}
+        text = " ".join([str(getattr(err, "message", err)), *map(str, field_errors)]).lower()
+        for messages in field_errors.values():
+            text += " " + " ".join(map(str, messages)).lower()
+        dropped = []
+        if "vat" in text:
+            dropped.append("vat_ids")
+        if "account" in text:
+            dropped.append("account_ids")
+            with _lock:
+                dropped += [name for name in self._values if name.startswith("customer:")]
+        if "customer" in text:
+            with _lock:
+                dropped += [name for name in self._values if name.startswith("customer:")]
+        if customer_number is not None and ("account" in text or "customer" in text):
+            dropped.append(f"customer:{int(customer_number)}")
+        for name in dict.fromkeys(dropped):
+            self.forget(name)
+        return list(dict.fromkeys(dropped))
 
     # -- settings of the client ------------------------------------------------------------------
     def vat_ids(self) -> dict[str, int]:

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from integrations import errors
 from integrations.base import DocumentExporter
 from integrations.errors import DataError
 from integrations.models import TransferKind
@@ -60,6 +61,12 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
     def ensure_dependencies(self, invoice) -> None:
         self.preflight(invoice)
         super().ensure_dependencies(invoice)
+
+    def reload(self, invoice):
+        """The invoice as stored now, with what the payload reads (one query, not five)."""
+        return type(invoice)._default_manager.select_related(
+            "client", "customer", "department", "project__department"
+        ).get(pk=invoice.pk)
 
     def preflight(self, invoice) -> None:
         if not invoice.is_finalized or invoice.number is None:
@@ -123,9 +130,16 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
 
     def create(self, payload: Dto) -> str:
         client = self.client
-        voucher = (client.post_manual_journal if self._manual else client.post_outgoing_invoice)(
-            payload
-        )
+        post = client.post_manual_journal if self._manual else client.post_outgoing_invoice
+        try:
+            voucher = post(payload)
+        except (errors.NotFound, errors.ValidationRejected) as err:
+            # Refused for an id we may hold stale (an account or VAT code changed in Go): the
+            # next attempt, for every worker, reads it afresh.
+            self.lookups.forget_stale(
+                err, customer_number=mapping.customer_number(self._invoice.customer)
+            )
+            raise
         route = _("manual journal") if self._manual else _("outgoing invoice")
         self.context.record_step(
             VOUCHER_STEP, action="created", obj=self._invoice, external_id=voucher.voucher_id,
