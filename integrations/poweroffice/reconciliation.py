@@ -250,9 +250,10 @@ class PowerOfficeReconciliationReader:
         """Bind `doc` to what was found there, mark its transfer succeeded with a note, upload
         the invoice PDF when PowerOffice Go has none. Returns what was done, for the item."""
         transfer = doc.transfer
-        if transfer is not None and transfer.status in (TransferStatus.PENDING,
-                                                        TransferStatus.RUNNING):  # fmt: skip
-            return _("its transfer is still under way; the transfer binds it itself.")
+        if transfer is not None and transfer.status == TransferStatus.RUNNING:
+            return _("its transfer is running right now; the transfer binds it itself.")
+        # A transfer still waiting (e.g. for a disabled connection) would otherwise send it
+        # again: bound here, it finds the link and skips.
         note = _("Found in PowerOffice Go by reconciliation run %(run)s (voucher %(no)s) and "
                  "bound; the earlier failure was not final.") % {
                      "run": run.pk, "no": theirs.voucher_no or theirs.external_id}  # fmt: skip
@@ -340,9 +341,10 @@ class PowerOfficeReconciliationReader:
 def _transfer_mark_found(transfer: Transfer, external_id: str, note: str) -> None:
     """The transfer's document is in the accounting system after all: succeeded, with a note."""
     result = {**(transfer.result or {}), "reconciliation": note}
-    Transfer.objects.filter(pk=transfer.pk).update(
+    # Not a transfer a worker claimed meanwhile (it binds the document itself).
+    Transfer.objects.filter(pk=transfer.pk).exclude(status=TransferStatus.RUNNING).update(
         status=TransferStatus.SUCCEEDED, external_id=str(external_id), last_error="",
-        result=result, finished_at=timezone.now(),
+        result=result, finished_at=timezone.now(), error_group="",
     )  # fmt: skip
     transfer.status, transfer.external_id, transfer.result = (
         TransferStatus.SUCCEEDED, str(external_id), result)  # fmt: skip
