@@ -172,8 +172,9 @@ def _document_detail(run, match: Match, reader) -> str:
             return text % {"id": doc.external_id}
         if doc.transfer is None:
             return _("Never sent to this connection.")
-        return _("Not sent: its transfer is %(status)s. %(error)s") % {
-            "status": doc.transfer.get_status_display(), "error": doc.transfer.last_error[:300]}
+        text = _("Not sent: its transfer is %(status)s. %(error)s") % {
+            "status": doc.transfer.status_text(), "error": doc.transfer.last_error[:300]}
+        return text.strip()
     if match.finding == Finding.DOUBLED:
         numbers = ", ".join(t.voucher_no or t.external_id for t in match.theirs)
         return _("%(count)d documents there: %(numbers)s. Reverse the extra ones there.") % {
