@@ -15,6 +15,9 @@ import hashlib
 import secrets
 import string
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 PREFIX = "LB"
 MAX_LENGTH = 50  # PowerOffice Go's ExternalImportReference holds at most 50 characters
 CODE_ALPHABET = string.ascii_uppercase + string.digits
@@ -26,6 +29,18 @@ class DocumentKind:
     CREDIT_NOTE = "CRN"
     SALES_ORDER = "SO"
     POS_SALE = "POS"
+
+
+def transfer_reference_field(help_text) -> models.CharField:
+    """The `transfer_reference` field of a document model (not editable; set by its service)."""
+    return models.CharField(
+        _("transfer reference"),
+        max_length=50,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=help_text,
+    )
 
 
 def reference_code_new() -> str:

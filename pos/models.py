@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.models.base import ClientOwned, PlainText, TimeStamped, unique_per_client
 from accounting.models.validation import business_date_errors, raise_if, shown
+from accounting.references import transfer_reference_field
 
 VAT_RATES = (0, 12, 15, 25)
 #: Days of the week the POS batch may run on, as cron writes them (DiggiPOS's scheduler: days
@@ -279,16 +280,11 @@ class PosSale(ClientOwned):
     )
     error = models.TextField(_("error"), blank=True, help_text=_("Why the last send failed."))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    transfer_reference = models.CharField(
-        _("transfer reference"),
-        max_length=50,
-        blank=True,
-        editable=False,
-        db_index=True,
-        help_text=_(
-            "Sent with this document to the accounting system, fixed when it was first batched; "
-            "every retry sends the same."
-        ),
+    transfer_reference = transfer_reference_field(
+        _(
+            "Sent with this document to the accounting system, fixed when it was first "
+            "batched; every retry sends the same."
+        )
     )
 
     class Meta:

@@ -13,6 +13,7 @@ from accounting import money
 from accounting.exceptions import InvoiceLocked
 from accounting.files import private_storage, unguessable_path
 
+from ..references import transfer_reference_field
 from .base import ClientOwned, unique_per_client
 from .validation import business_date_errors, raise_if, validate_currency_code
 
@@ -80,16 +81,11 @@ class Invoice(ClientOwned):
             "Payment identifier (KID). If blank, one is made from the number when finalized."
         ),
     )
-    transfer_reference = models.CharField(
-        _("transfer reference"),
-        max_length=50,
-        blank=True,
-        editable=False,
-        db_index=True,
-        help_text=_(
+    transfer_reference = transfer_reference_field(
+        _(
             "Sent with this document to the accounting system, fixed when it was finalized; "
             "every retry sends the same."
-        ),
+        )
     )
     currency_code = models.CharField(
         _("currency"), max_length=3, default="NOK", help_text=_("ISO 4217.")

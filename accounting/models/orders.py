@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.exceptions import describe
 
+from ..references import transfer_reference_field
 from .base import ClientOwned, unique_per_client
 from .validation import raise_if, validate_currency_code
 
@@ -60,16 +61,11 @@ class SalesOrder(ClientOwned):
         help_text=_("Given when the order is marked invoiced; the order number over there."),
     )
     invoiced_at = models.DateTimeField(_("invoiced at"), null=True, blank=True, editable=False)
-    transfer_reference = models.CharField(
-        _("transfer reference"),
-        max_length=50,
-        blank=True,
-        editable=False,
-        db_index=True,
-        help_text=_(
+    transfer_reference = transfer_reference_field(
+        _(
             "Sent with this document to the accounting system, fixed when it was marked invoiced; "
             "every retry sends the same."
-        ),
+        )
     )
 
     class Meta:

@@ -77,6 +77,37 @@ def po_duplicates(request, po_sandbox) -> str:
 
 
 @pytest.fixture
+def po_connection(po_sandbox, settings, monkeypatch):
+    """An enabled PowerOffice connection to the sandbox's default client: a generous rate
+    budget, short client back-offs, fresh look-up caches."""
+    from integrations.poweroffice.lookups import lookups_clear
+    from tests.factories.integrations import ConnectionFactory
+
+    monkeypatch.setattr(PowerOfficeClient, "retry_backoff", 0.01)
+    settings.POWEROFFICE_RATE_LIMIT = 1000.0
+    settings.INTEGRATIONS_MAX_ATTEMPTS = 8
+    lookups_clear()
+    yield ConnectionFactory(secrets={"client_key": sandbox.DEFAULT_CLIENT_KEY})
+    lookups_clear()
+
+
+def process_until_done(rounds: int = 30) -> None:
+    """Run every pending transfer now (backoff waits skipped), until none is left."""
+    from django.utils import timezone
+
+    from integrations.engine import transfers_process_due
+    from integrations.models import Transfer, TransferStatus
+
+    for _round in range(rounds):
+        pending = Transfer.objects.filter(status=TransferStatus.PENDING)
+        if not pending.exists():
+            return
+        pending.update(next_attempt_at=timezone.now())
+        transfers_process_due()
+    raise AssertionError("transfers still pending after every round")
+
+
+@pytest.fixture
 def azets_sandbox(settings):
     """The Azets sandbox on a free loopback port; sandbox-mode Azets connections use it."""
     from integrations.azets.sandbox.app import AzetsSandbox

@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounting.services import (
     invoice_credit,
@@ -20,10 +19,7 @@ from accounting.services import (
     record_save,
     sales_order_mark_invoiced,
 )
-from integrations.engine import transfers_process_due
 from integrations.models import DocumentSend, Transfer, TransferKind, TransferStatus
-from integrations.poweroffice import sandbox
-from integrations.poweroffice.lookups import lookups_clear
 from tests.factories import (
     CustomerFactory,
     InvoiceFactory,
@@ -31,9 +27,8 @@ from tests.factories import (
     ProjectFactory,
     SalesOrderFactory,
 )
-from tests.factories.integrations import ConnectionFactory
 
-from .conftest import ODD_WRITE_ANSWERS
+from .conftest import ODD_WRITE_ANSWERS, process_until_done
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +37,8 @@ VOUCHER_POST = "/Vouchers/OutgoingInvoiceJournals"
 
 
 @pytest.fixture
-def connection(po_sandbox, settings, monkeypatch):
-    from integrations.poweroffice.client import PowerOfficeClient
-
-    monkeypatch.setattr(PowerOfficeClient, "retry_backoff", 0.01)
-    settings.POWEROFFICE_RATE_LIMIT = 1000.0
-    settings.INTEGRATIONS_MAX_ATTEMPTS = 8
-    lookups_clear()
-    yield ConnectionFactory(secrets={"client_key": sandbox.DEFAULT_CLIENT_KEY})
-    lookups_clear()
+def connection(po_connection):
+    return po_connection
 
 
 def make_invoice(connection, *, number=10100):
@@ -66,15 +54,6 @@ def make_invoice(connection, *, number=10100):
     return invoice
 
 
-def process_until_done(rounds: int = 30) -> None:
-    """Run every pending transfer now (backoff waits skipped), until none is left."""
-    for _round in range(rounds):
-        pending = Transfer.objects.filter(status=TransferStatus.PENDING)
-        if not pending.exists():
-            return
-        pending.update(next_attempt_at=timezone.now())
-        transfers_process_due()
-    raise AssertionError("transfers still pending after every round")
 
 
 def transfer_of(document, kind=TransferKind.INVOICE) -> Transfer:

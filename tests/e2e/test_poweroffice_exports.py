@@ -8,12 +8,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from accounting.services import invoice_credit, invoice_finalize, record_save
-from integrations.engine import transfers_process_due
 from integrations.models import Connection, Transfer, TransferKind, TransferStatus
-from integrations.poweroffice import sandbox
 from integrations.poweroffice.lookups import lookups_clear
 from integrations.retransfer import invoices_enqueue_pending, records_retransfer
 from tests.factories import (
@@ -24,7 +21,8 @@ from tests.factories import (
     ProjectFactory,
     UserFactory,
 )
-from tests.factories.integrations import ConnectionFactory
+
+from .conftest import process_until_done
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,12 +30,8 @@ INVOICE_DATE = dt.date(2026, 3, 2)
 
 
 @pytest.fixture
-def connection(po_sandbox, settings):
-    settings.POWEROFFICE_RATE_LIMIT = 1000.0
-    settings.INTEGRATIONS_MAX_ATTEMPTS = 8
-    lookups_clear()
-    yield ConnectionFactory(secrets={"client_key": sandbox.DEFAULT_CLIENT_KEY})
-    lookups_clear()
+def connection(po_connection):
+    return po_connection
 
 
 @pytest.fixture(autouse=True)
@@ -61,15 +55,6 @@ def make_invoice(connection, *, customer=None, lines=2, project=True):
     return invoice
 
 
-def process_until_done(rounds: int = 30) -> None:
-    """Run every pending transfer now (backoff waits skipped), until none is left."""
-    for _round in range(rounds):
-        pending = Transfer.objects.filter(status=TransferStatus.PENDING)
-        if not pending.exists():
-            return
-        pending.update(next_attempt_at=timezone.now())
-        transfers_process_due()
-    raise AssertionError("transfers still pending after every round")
 
 
 def books(po_sandbox):

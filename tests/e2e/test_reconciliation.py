@@ -10,16 +10,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from accounting.exceptions import InvoiceNotFinalizable
 from accounting.services import invoice_finalize
 from integrations.checklist import MISSING, client_checklist
-from integrations.engine import transfers_process_due
 from integrations.links import link_for_object
 from integrations.models import Connection, Transfer, TransferKind, TransferStatus
-from integrations.poweroffice import sandbox
-from integrations.poweroffice.lookups import lookups_clear
 from integrations.reconciliation.export import reconciliation_export
 from integrations.reconciliation.models import Finding
 from integrations.reconciliation.services import (
@@ -33,7 +29,8 @@ from tests.factories import (
     InvoiceLineFactory,
     UserFactory,
 )
-from tests.factories.integrations import ConnectionFactory
+
+from .conftest import process_until_done
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -44,14 +41,8 @@ READ_ONLY = ("Id", "VoucherNo", "CreatedDateTimeOffset", "_kind")
 
 
 @pytest.fixture
-def connection(po_sandbox, settings, monkeypatch):
-    from integrations.poweroffice.client import PowerOfficeClient
-
-    monkeypatch.setattr(PowerOfficeClient, "retry_backoff", 0.01)
-    settings.POWEROFFICE_RATE_LIMIT = 1000.0
-    lookups_clear()
-    yield ConnectionFactory(secrets={"client_key": sandbox.DEFAULT_CLIENT_KEY})
-    lookups_clear()
+def connection(po_connection):
+    return po_connection
 
 
 def finalized(connection, number: int, amount="1000.00"):
@@ -61,13 +52,6 @@ def finalized(connection, number: int, amount="1000.00"):
     return invoice_finalize(invoice=invoice, by=None)
 
 
-def process_until_done(rounds: int = 20) -> None:
-    for _round in range(rounds):
-        pending = Transfer.objects.filter(status=TransferStatus.PENDING)
-        if not pending.exists():
-            return
-        pending.update(next_attempt_at=timezone.now())
-        transfers_process_due()
 
 
 def voucher_of(po_sandbox, reference: str) -> dict:
