@@ -234,10 +234,10 @@ class UnitAdmin(ClientOwnedAdmin):
 
 @admin.register(models.ProductGroup)
 class ProductGroupAdmin(ClientOwnedAdmin):
-    list_display = ("number", "name", "sales_account", "client")
-    list_select_related = ("client", "sales_account")
+    list_display = ("number", "name", "sales_account", "alternative_sales_account", "client")
+    list_select_related = ("client", "sales_account", "alternative_sales_account")
     search_fields = ("number", "name")
-    autocomplete_fields = ("client", "sales_account")
+    autocomplete_fields = ("client", "sales_account", "alternative_sales_account")
 
 
 class ProductComponentInline(ClientScopedAutocompleteMixin, admin.TabularInline):
