@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 import tablib
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounting.imports import SpreadsheetCSV

@@ -22,9 +22,9 @@ from integrations.sandbox.app import SandboxApp
 from integrations.sandbox.problems import Problem, json_response, problem
 
 from . import (
+    DEFAULT_API_KEY,
     DEFAULT_CLIENT_NAME,
     DEFAULT_PARENT_CLIENT_ID,
-    DEFAULT_API_KEY,
     DEFAULT_PASSWORD,
     DEFAULT_SOURCE_CLIENT_ID,
     DEFAULT_USERNAME,
