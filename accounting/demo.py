@@ -20,11 +20,13 @@ from django.utils.module_loading import module_has_submodule
 
 from accounting.models import Account, Client, Customer, Department, Invoice, Project, VatCode
 from accounting.services import (
+    client_create,
     invoice_credit,
     invoice_finalize,
     invoice_line_save,
     invoice_save,
     record_save,
+    vat_codes_create_standard,
 )
 
 DEMO_ORGANIZATION_NUMBER = "999000118"
@@ -32,27 +34,19 @@ DEMO_ADMIN_USERNAME = "admin"
 #: Documented demo default; set DEMO_ADMIN_PASSWORD to choose another. Never used in production.
 DEMO_ADMIN_DEFAULT_PASSWORD = "ledgerbridge-demo"
 
-# (code, name, rate): PowerOffice Go's standard VAT codes.
-VAT_CODES = [
-    ("0", "Ingen mva-behandling", "0"),
-    ("1", "Inngående mva, høy sats", "25"),
-    ("3", "Utgående mva, høy sats", "25"),
-    ("31", "Utgående mva, middels sats", "15"),
-    ("33", "Utgående mva, lav sats", "12"),
-    ("5", "Ingen utgående mva (innenfor mva-loven)", "0"),
-    ("6", "Ingen utgående mva (utenfor mva-loven)", "0"),
-]
-# (number, name, VAT code, external VAT code); 3900 is left without one to show the warning list.
+# (number, name, VAT code): the client's standard VAT codes (services.client_create) are used;
+# an account's external VAT code follows its VAT code. 3900 is left without one to show the
+# warning list.
 ACCOUNTS = [
-    (3000, "Salgsinntekt, avgiftspliktig", "3", "3"),
-    (3030, "Salgsinntekt, middels sats", "31", "31"),
-    (3033, "Salgsinntekt, lav sats", "33", "33"),
-    (3100, "Salgsinntekt, avgiftsfri", "5", "5"),
-    (3200, "Salgsinntekt, utenfor avgiftsområdet", "6", "6"),
-    (3900, "Annen driftsrelatert inntekt", "0", ""),
-    (4000, "Innkjøp av råvarer og halvfabrikata", "1", "1"),
-    (6800, "Kontorrekvisita", "1", "1"),
-    (7140, "Reisekostnad, ikke oppgavepliktig", "0", "0"),
+    (3000, "Salgsinntekt, avgiftspliktig", "3"),
+    (3030, "Salgsinntekt, middels sats", "31"),
+    (3033, "Salgsinntekt, lav sats", "33"),
+    (3100, "Salgsinntekt, avgiftsfri", "5"),
+    (3200, "Salgsinntekt, utenfor avgiftsområdet", "6"),
+    (3900, "Annen driftsrelatert inntekt", None),
+    (4000, "Innkjøp av råvarer og halvfabrikata", "1"),
+    (6800, "Kontorrekvisita", "1"),
+    (7140, "Reisekostnad, ikke oppgavepliktig", "0"),
 ]
 DEPARTMENTS = [("10", "Rådgivning"), ("20", "Utvikling")]
 # (number, name, organization number, e-mail, city, country, delivery method)
@@ -111,12 +105,10 @@ def _save_new(model, lookup: dict, values: dict):
 
 
 def _account_plan(client: Client) -> None:
-    for code, name, rate in VAT_CODES:
-        _save_new(VatCode, {"client": client, "code": code}, {"name": name, "rate": Decimal(rate)})
-    for number, name, vat_code, external in ACCOUNTS:
-        vat = VatCode.objects.get(client=client, code=vat_code)
-        values = {"name": name, "vat_code": vat, "external_vat_code": external}
-        _save_new(Account, {"client": client, "number": number}, values)
+    vat_codes_create_standard(client=client)  # a demo client made before they existed
+    for number, name, vat_code in ACCOUNTS:
+        vat = VatCode.objects.get(client=client, code=vat_code) if vat_code else None
+        _save_new(Account, {"client": client, "number": number}, {"name": name, "vat_code": vat})
 
 
 def _registers(client: Client) -> None:
@@ -196,8 +188,8 @@ def demo_setup() -> DemoResult:
     """Create (or complete) the demo client, its books and the admin user; then other apps' demo."""
     user, password = _admin_user()
     client = Client.objects.filter(organization_number=DEMO_ORGANIZATION_NUMBER).first()
-    client = client or record_save(
-        record=Client(
+    client = client or client_create(
+        client=Client(
             name="Demo Rådgivning AS", organization_number=DEMO_ORGANIZATION_NUMBER,
             address_line1="Storgata 1", postcode="0155", city="Oslo", bank_account="1503.12.34567",
         )

@@ -6,6 +6,7 @@ ones. A file with any bad row saves nothing: the whole import runs in one transa
 rolled back on errors and on validation errors.
 """
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 
@@ -53,6 +54,22 @@ class ClientOwnedResource(ExplainedRowsMixin, resources.ModelResource):
     """Base: client column (organization number), all-or-nothing import, saves via the service."""
 
     client = client_field()
+    #: column → what to write in it, where the model field's own help does not say it.
+    column_notes: dict = {}
+
+    def column_help(self) -> list[tuple[str, str]]:
+        """(column, what it holds) for each column of the file, for the import page's help."""
+        notes = {"client": _("The client's organization number (9 digits)."), **self.column_notes}
+        rows = []
+        for field in self.get_user_visible_fields():
+            model_field = self._meta.model._meta.get_field(field.attribute)
+            text = notes.get(field.column_name) or model_field.help_text
+            text = str(text or capfirst(model_field.verbose_name))
+            if model_field.get_internal_type() == "BooleanField":
+                text = _("%(text)s yes/no, ja/nei, true/false or 1/0; empty keeps the "
+                         "default.") % {"text": text}
+            rows.append((field.column_name, text))
+        return rows
 
     class Meta:
         abstract = True
@@ -75,8 +92,30 @@ class ClientOwnedResource(ExplainedRowsMixin, resources.ModelResource):
         return super().before_import(dataset, **kwargs)
 
 
+class VatCodeResource(ClientOwnedResource):
+    column_notes = {
+        "code": _("The code in the accounting system (digits), e.g. 3; a client's code is "
+                  "updated when it is already there."),
+        "rate": _("Percentage, e.g. 25 or 11.11."),
+    }
+
+    class Meta(ClientOwnedResource.Meta):
+        model = VatCode
+        name = _("VAT codes")
+        import_id_fields = ("client", "code")
+        fields = ("client", "code", "name", "rate")
+        export_order = fields
+
+
 class AccountResource(ClientOwnedResource):
     vat_code = scoped_field("vat_code", VatCode, "code")
+    column_notes = {
+        "number": _("Account number, 4 digits (1000–9999); an existing account is updated."),
+        "vat_code": _("Code of one of the client's VAT codes (a new client has the standard "
+                      "Norwegian codes); may be empty when external_vat_code is given."),
+        "external_vat_code": _("The account's VAT code in the accounting system; empty takes "
+                               "the VAT code's, and the two must not differ."),
+    }
 
     class Meta(ClientOwnedResource.Meta):
         model = Account

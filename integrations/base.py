@@ -194,10 +194,14 @@ class BaseConnector:
             )
         return url.rstrip("/")
 
+    def missing_secrets(self, secrets: dict) -> list[SecretField]:
+        """The secret fields still to be entered (connectors with alternatives override)."""
+        return [f for f in self.secret_fields if f.required and not secrets.get(f.name)]
+
     def require_secrets(self, connection: Connection) -> dict[str, str]:
         """The connection's secrets; ConnectionMisconfigured naming any missing one."""
         secrets = connection.secrets or {}
-        missing = [f.label for f in self.secret_fields if f.required and not secrets.get(f.name)]
+        missing = [f.label for f in self.missing_secrets(secrets)]
         if missing:
             raise ConnectionMisconfigured(
                 _("%(connection)s: missing %(fields)s.")

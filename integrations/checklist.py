@@ -60,12 +60,11 @@ def client_connections(*, client, connection: Connection | None = None) -> list[
 
 def step_connection_tested(*, client, connection: Connection) -> Step:
     connector = connector_or_none(connection.system)
-    required = [f for f in getattr(connector, "secret_fields", ()) if f.required]
-    unset = [f for f in required if not (connection.secrets or {}).get(f.name)]
+    unset = connector.missing_secrets(connection.secrets or {}) if connector else []
     title = _("Connection to %(system)s saved and tested") % {
         "system": connection.get_system_display()}
     fix_url = _url("integrations_connection_change", connection.pk) if connection.pk else ""
-    if unset:  # the connector's own words: a client key for PowerOffice, a password for Azets
+    if unset:  # the connector's own words: a client key for PowerOffice, an API key for Azets
         detail = ngettext(
             "%(fields)s not saved yet: enter it on the connection and save.",
             "%(fields)s not saved yet: enter them on the connection and save.", len(unset),
@@ -85,7 +84,8 @@ def step_connection_tested(*, client, connection: Connection) -> Step:
 def steps_connections(*, connections: list[Connection], client) -> list[Step]:
     if not connections:
         title = _("Connection to the accounting system saved and tested")
-        detail = _("No connection yet: add one and enter the client key.")
+        detail = _("No connection yet: add one and enter its key (PowerOffice Go: the client "
+                   "key; Azets: the API key).")
         add_url = _url("integrations_connection_add", query=f"client={client.pk}")
         return [Step("connection", title, MISSING, detail, add_url)]
     return [step_connection_tested(client=client, connection=c) for c in connections]

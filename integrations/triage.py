@@ -96,10 +96,11 @@ EXPLANATIONS = {
     ),
     "auth": (
         _("Credentials rejected (AuthError)"),
-        _("The accounting system refused the client key: it is wrong, revoked or for another "
+        _("The accounting system refused the key (PowerOffice Go: the client key; Azets: the "
+          "API key, or username and password): it is wrong, revoked or for another "
           "environment. Transfers of this client wait until the connection works again."),
-        _("Re-enter the client key on the connection and press “Test connection”. A passing "
-          "test releases the waiting transfers."),
+        _("Re-enter the key on the connection and press “Test connection”. A passing test "
+          "releases the waiting transfers."),
     ),
     "validation": (
         _("Refused by the accounting system (ValidationRejected)"),

@@ -103,6 +103,18 @@ class GuardedImportExportAdmin(ImportExportModelAdmin):
     import_formats = IMPORT_FORMATS  # semicolon or comma CSV, UTF-8 (BOM) or Windows-1252
     export_formats = EXPORT_FORMATS  # formula-leading cells escaped
 
+    import_template_name = "admin/accounting/import.html"  # the file's columns explained
+
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        resources = [resource_class() for resource_class in self.resource_classes]
+        context["column_help"] = [
+            (resource.get_display_name(), resource.column_help())
+            for resource in resources
+            if hasattr(resource, "column_help")
+        ]
+        return context
+
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
 

@@ -8,7 +8,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounting import models
-from accounting.resources import AccountResource, CustomerResource, ProductResource, ProjectResource
+from accounting.resources import (
+    AccountResource,
+    CustomerResource,
+    ProductResource,
+    ProjectResource,
+    VatCodeResource,
+)
+from accounting.services import client_create, record_save
 from config.admin import ClientScopedAutocompleteMixin
 
 from .base import (
@@ -24,6 +31,13 @@ class ClientAdmin(admin.ModelAdmin):
     list_display = ("name", "organization_number", "active", "accounts_missing_vat_code")
     list_filter = ("active",)
     search_fields = ("name", "organization_number")
+
+    def save_model(self, request, obj, form, change):
+        # A new client starts with the standard VAT codes (one service for admin and demo).
+        if change:
+            record_save(record=obj, by=request.user)
+        else:
+            client_create(client=obj, by=request.user)
 
     def get_queryset(self, request):
         missing = (
@@ -68,8 +82,10 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.VatCode)
-class VatCodeAdmin(ClientOwnedAdmin):
+class VatCodeAdmin(ImportExportClientOwnedAdmin):
+    resource_classes = [VatCodeResource]
     list_display = ("code", "name", "rate", "client")
+    list_filter = ("client",)
     search_fields = ("code", "name")
 
 
@@ -218,10 +234,10 @@ class UnitAdmin(ClientOwnedAdmin):
 
 @admin.register(models.ProductGroup)
 class ProductGroupAdmin(ClientOwnedAdmin):
-    list_display = ("number", "name", "sales_account", "client")
-    list_select_related = ("client", "sales_account")
+    list_display = ("number", "name", "sales_account", "alternative_sales_account", "client")
+    list_select_related = ("client", "sales_account", "alternative_sales_account")
     search_fields = ("number", "name")
-    autocomplete_fields = ("client", "sales_account")
+    autocomplete_fields = ("client", "sales_account", "alternative_sales_account")
 
 
 class ProductComponentInline(ClientScopedAutocompleteMixin, admin.TabularInline):

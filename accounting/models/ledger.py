@@ -64,7 +64,8 @@ class Account(ClientOwned):
         validators=[numeric_code_validator],
         help_text=_(
             "The VAT code of this account in the accounting system (numeric). Invoices with "
-            "lines on an account without it cannot be transferred."
+            "lines on an account without it cannot be transferred. Filled from the VAT code "
+            "when left empty; the two must name the same code."
         ),
     )
     vat_code = models.ForeignKey(
@@ -74,7 +75,10 @@ class Account(ClientOwned):
         blank=True,
         related_name="accounts",
         verbose_name=_("VAT code"),
-        help_text=_("The VAT rate used for invoice lines on this account."),
+        help_text=_(
+            "The VAT rate used for invoice lines on this account. Found from the external VAT "
+            "code when left empty."
+        ),
     )
     usable_for_sales = models.BooleanField(
         _("usable for sales"),
@@ -108,7 +112,29 @@ class Account(ClientOwned):
                 _("%(record)s: account number %(value)s is not 4 digits (1000–9999).")
                 % {"record": self.label, "value": self.number}
             )
+        if "vat_code" not in errors:
+            self._vat_codes_agree(errors)
         raise_if(errors)
+
+    def _vat_codes_agree(self, errors: dict) -> None:
+        """The VAT code and the external VAT code name one code: either one fills the other;
+        two different codes are refused."""
+        external = (self.external_vat_code or "").strip()
+        if self.vat_code_id is None:
+            if external and self.client_id:
+                self.vat_code = VatCode.objects.filter(client_id=self.client_id,
+                                                       code=external).first()  # fmt: skip
+            return
+        if not external:
+            self.external_vat_code = self.vat_code.code
+        elif external != self.vat_code.code:
+            errors.setdefault("external_vat_code", []).append(
+                _(
+                    "%(record)s: external VAT code %(external)s contradicts VAT code %(code)s; "
+                    "give the same code in both, or leave one empty."
+                )
+                % {"record": self.label, "external": external, "code": self.vat_code.code}
+            )
 
     @property
     def is_for_sales(self) -> bool:

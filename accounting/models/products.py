@@ -42,6 +42,11 @@ class Unit(ClientOwned):
         return self.name
 
 
+#: The alternative sales account of a product group that names none (PowerOffice Go's 3100,
+#: sales exempt from VAT), as the Rackbeat integration sets it.
+ALTERNATIVE_SALES_ACCOUNT_DEFAULT = 3100
+
+
 class ProductGroup(ClientOwned):
     number = models.PositiveIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
@@ -52,6 +57,23 @@ class ProductGroup(ClientOwned):
         blank=True,
         related_name="product_groups",
         verbose_name=_("sales account"),
+        help_text=_(
+            "The standard sales account of the group's products. Empty: 3000 for 25 % VAT, "
+            "3030 for 15 %, 3100 for 0 %."
+        ),
+    )
+    alternative_sales_account = models.ForeignKey(
+        "accounting.Account",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alternative_product_groups",
+        verbose_name=_("alternative sales account"),
+        help_text=_(
+            "The sales account PowerOffice Go offers instead of the standard one on the group's "
+            "products, e.g. for sales without VAT. Empty: 3100 when the accounting system "
+            "has it."
+        ),
     )
 
     class Meta:

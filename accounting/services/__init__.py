@@ -1,5 +1,6 @@
 """Every write path of the accounting domain. Admin, commands and tasks call these."""
 
+from .clients import client_create, vat_codes_create_standard
 from .invoices import (
     invoice_credit,
     invoice_finalize,
@@ -13,6 +14,7 @@ from .records import TRANSFER_KINDS, record_save, transfer_kind_for
 
 __all__ = [
     "TRANSFER_KINDS",
+    "client_create",
     "expense_record",
     "invoice_credit",
     "invoice_finalize",
@@ -24,4 +26,5 @@ __all__ = [
     "record_save",
     "sales_order_mark_invoiced",
     "transfer_kind_for",
+    "vat_codes_create_standard",
 ]

@@ -28,13 +28,30 @@ class AzetsConnector(BaseConnector):
         TransferKind.CREDIT_NOTE: CreditNoteExporter,
     }
     importers = {TransferKind.EXPENSE_IMPORT: ExpenseImporter}
+    # Azets issues an API key; older setups log in with a username and password instead.
     secret_fields = (
+        SecretField("api_key", gettext_lazy("API key"),
+                    gettext_lazy("The API key from Azets (ask your Azets contact person). With "
+                                 "a key, username and password are not needed."),
+                    required=False),
         SecretField("username", gettext_lazy("Username"),
-                    gettext_lazy("The username the integration logs in to Azets with.")),
+                    gettext_lazy("Only without an API key: the username the integration logs "
+                                 "in to Azets with."), required=False),
         SecretField("password", gettext_lazy("Password"),
-                    gettext_lazy("The password of that username.")),
+                    gettext_lazy("Only without an API key: the password of that username."),
+                    required=False),
     )
     admin_inlines = (AzetsSettingsInline,)
+
+    def missing_secrets(self, secrets: dict) -> list[SecretField]:
+        """An API key replaces username and password: with none, the key is what is missing."""
+        if secrets.get("api_key"):
+            return []
+        by_name = {f.name: f for f in self.secret_fields}
+        login = [by_name[n] for n in ("username", "password") if secrets.get(n)]
+        if not login:
+            return [by_name["api_key"]]
+        return [by_name[n] for n in ("username", "password") if not secrets.get(n)]
 
     def client_for(self, connection: Connection) -> AzetsClient:
         secrets = self.require_secrets(connection)
@@ -43,8 +60,9 @@ class AzetsConnector(BaseConnector):
             base_url=self.base_url(connection),
             parent_client_id=settings.parent_client_id,
             source_client_id=settings.source_client_id,
-            username=secrets["username"],
-            password=secrets["password"],
+            api_key=secrets.get("api_key", ""),
+            username=secrets.get("username", ""),
+            password=secrets.get("password", ""),
             client_label=str(connection.client),
         )
 

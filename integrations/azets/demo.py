@@ -16,8 +16,7 @@ def demo_load(*, client) -> list[str]:
     connection, created = Connection.objects.get_or_create(
         client=client, system=System.AZETS,
         defaults={"mode": Mode.SANDBOX, "enabled": True,
-                  "secrets": {"username": sandbox.DEFAULT_USERNAME,
-                              "password": sandbox.DEFAULT_PASSWORD}},
+                  "secrets": {"api_key": sandbox.DEFAULT_API_KEY}},
     )
     AzetsSettings.objects.get_or_create(connection=connection, defaults={
         "source_client_id": sandbox.DEFAULT_SOURCE_CLIENT_ID,

@@ -280,7 +280,12 @@ class ProductGroupExporter(RegisterExporter):
             account_id = mapping_registers.sales_account_id(
                 group, group.sales_account.number, self.lookups.account_ids()
             )
-        return mapping_registers.product_group_payload(group, sales_account_id=account_id)
+        alternative_id = mapping_registers.alternative_sales_account_id(
+            group, group, self.lookups.account_ids()
+        )
+        return mapping_registers.product_group_payload(
+            group, sales_account_id=account_id, alternative_sales_account_id=alternative_id
+        )
 
     def list_matches(self, payload: Dto) -> Iterable[Dto]:
         return self.client.list_product_groups(codes=[payload["Code"]])
@@ -289,7 +294,8 @@ class ProductGroupExporter(RegisterExporter):
 class ProductExporter(RegisterExporter):
     """Products by code, after their group (created there when missing) and, for a package,
     its components (the contract has no bill-of-materials field: see mapping_registers). The
-    sales account is the group's, else the default for the product's VAT rate. Never a
+    sales account is the group's, else the default for the product's VAT rate; the alternative
+    sales account is the group's, else 3100. Never a
     dependency of invoices: products travel only through their own register transfers."""
 
     kind = TransferKind.PRODUCT
@@ -306,9 +312,13 @@ class ProductExporter(RegisterExporter):
     def build_payload(self, product) -> Dto:
         number = mapping_registers.product_sales_account(product)
         account_id = mapping_registers.sales_account_id(product, number, self.lookups.account_ids())
-        return mapping_registers.product_payload(
-            product, group_id=self.bound_id(product.group), sales_account_id=account_id
+        alternative_id = mapping_registers.alternative_sales_account_id(
+            product, product.group, self.lookups.account_ids()
         )
+        return mapping_registers.product_payload(
+            product, group_id=self.bound_id(product.group), sales_account_id=account_id,
+            alternative_sales_account_id=alternative_id,
+        )  # fmt: skip
 
     def list_matches(self, payload: Dto) -> Iterable[Dto]:
         return self.client.list_products(codes=[payload["Code"]])

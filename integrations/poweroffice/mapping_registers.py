@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from accounting.models.products import ALTERNATIVE_SALES_ACCOUNT_DEFAULT
 from integrations.errors import DataError
 
 from .mapping import mail_address
@@ -152,27 +153,47 @@ def product_sales_account(product) -> int:
     return account
 
 
-def sales_account_id(record, number: int, account_ids: dict[int, int]) -> int:
+def sales_account_id(
+    record, number: int, account_ids: dict[int, int], *, field: str = "sales_account"
+) -> int:
     if number not in account_ids:
         raise DataError(
             _("%(record)s: sales account %(account)s does not exist in PowerOffice Go.")
             % {"record": record.label, "account": number},
             record=str(record.label),
-            field="sales_account",
+            field=field,
         )
     return account_ids[number]
 
 
-def product_group_payload(group, *, sales_account_id: int | None) -> Dto:
+def alternative_sales_account_id(record, group, account_ids: dict[int, int]) -> int | None:
+    """PowerOffice Go's OptionalSalesAccountId: the group's alternative sales account (which
+    must exist there), else 3100 when PowerOffice Go has it, else none."""
+    if group is not None and group.alternative_sales_account_id:
+        number = int(group.alternative_sales_account.number)
+        return sales_account_id(record, number, account_ids, field="alternative_sales_account")
+    return account_ids.get(ALTERNATIVE_SALES_ACCOUNT_DEFAULT)
+
+
+def product_group_payload(
+    group, *, sales_account_id: int | None, alternative_sales_account_id: int | None = None
+) -> Dto:
     """ProductGroupPostDto; the code is our group number."""
     return {
         "Name": group.name,
         "Code": str(group.number),
         "StandardSalesAccountId": sales_account_id,
+        "OptionalSalesAccountId": alternative_sales_account_id,
     }
 
 
-def product_payload(product, *, group_id: int | None, sales_account_id: int) -> Dto:
+def product_payload(
+    product,
+    *,
+    group_id: int | None,
+    sales_account_id: int,
+    alternative_sales_account_id: int | None = None,
+) -> Dto:
     """ProductPostDto with ids (PATCH takes ProductGroupId and StandardSalesAccountId only)."""
     return {
         "Name": product.name,
@@ -184,5 +205,6 @@ def product_payload(product, *, group_id: int | None, sales_account_id: int) -> 
         "UnitCost": product.cost_price,
         "UnitPrice": product.sales_price,
         "StandardSalesAccountId": sales_account_id,
+        "OptionalSalesAccountId": alternative_sales_account_id,
         "IsArchived": not product.active,
     }

@@ -1,5 +1,6 @@
 """Back-office staff set a client up in the browser: create it (a wrong organization number is
-refused and kept), enter the client key, test the connection against the sandbox, map the POS
+refused and kept), find the standard VAT codes, import the account plan from a semicolon CSV,
+enter the client key, test the connection against the sandbox, map the POS
 products, work through the checklist, finalize an invoice and watch it succeed in the sync log."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from accounting.models import Client
+from accounting.models import Account, Client
 from integrations.models import Transfer, TransferKind, TransferStatus
 from integrations.poweroffice import sandbox
 from tests.factories import AccountFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory
@@ -87,6 +88,38 @@ def finish_checklist(page, client: Client) -> None:
     screenshot(page, "checklist")
 
 
+ACCOUNT_PLAN = (
+    "client;number;name;external_vat_code;vat_code;active\n"
+    "{org};3000;Salgsinntekt, avgiftspliktig;3;3;ja\n"
+    "{org};3100;Salgsinntekt, avgiftsfri;;5;ja\n"
+    "{org};4000;Varekjøp;1;;ja\n"
+)
+
+
+def import_account_plan(page, client: Client) -> None:
+    """A new client already has the standard VAT codes; its account plan comes from a
+    semicolon CSV as Norwegian Excel saves it."""
+    page.goto(f"/admin/accounting/vatcode/?client__id__exact={client.pk}")
+    expect(page.locator("#result_list tbody tr")).to_have_count(30)
+    expect(page.locator("#result_list")).to_contain_text("Utgående mva, alminnelig sats")
+    page.goto("/admin/accounting/account/import/")
+    expect(page.locator("table.import-columns")).to_contain_text(
+        "The client's organization number (9 digits).")
+    page.select_option("#id_format", label="csv")
+    page.set_input_files("#id_import_file", files=[{
+        "name": "kontoplan.csv", "mimeType": "text/csv",
+        "buffer": ACCOUNT_PLAN.format(org=client.organization_number).encode("cp1252"),
+    }])  # fmt: skip
+    page.click("input[type=submit]")
+    page.click("input[name=confirm]")
+    page.wait_for_selector(".messagelist .success")
+    page.goto(f"/admin/accounting/account/?client__id__exact={client.pk}")
+    expect(page.locator("#result_list tbody tr")).to_have_count(3)
+    accounts = Account.objects.filter(client=client)
+    assert dict(accounts.values_list("number", "external_vat_code")) == {
+        3000: "3", 3100: "5", 4000: "1"}
+
+
 def finalize_invoice(page, client: Client) -> None:
     customer = CustomerFactory(client=client, number=10100)
     invoice = InvoiceFactory(client=client, customer=customer, invoice_date=dt.date(2026, 3, 2))
@@ -111,7 +144,7 @@ def test_back_office_sets_up_a_client_and_its_first_invoice_arrives(
     client = create_client(page)
     add_connection(page, client)
     map_pos_products(page, client, sandbox_products(po_sandbox))
-    AccountFactory(client=client)  # the account plan: 3000 with external VAT code 3
+    import_account_plan(page, client)
     finish_checklist(page, client)
     finalize_invoice(page, client)
     posted = [r for r in po_sandbox.requests("Voucher") if r["method"] == "POST"]

@@ -112,6 +112,24 @@ def test_products_create_their_group_and_take_default_sales_accounts(po_sandbox,
     assert products["S25"]["UnitOfMeasureCode"] == "EA"
 
 
+def test_a_groups_alternative_sales_account_reaches_poweroffice(po_sandbox, connection):
+    from tests.factories import AccountFactory
+
+    client = connection.client
+    alternative = AccountFactory(client=client, number=3030)
+    group = ProductGroupFactory(client=client, number=41, name="Export",
+                                alternative_sales_account=alternative)  # fmt: skip
+    accounts = {a["AccountNo"]: a["Id"] for a in rows(po_sandbox, "GeneralLedgerAccounts")}
+    record_save(record=ProductFactory(client=client, code="EXP", group=group, unit=None))
+    record_save(record=ProductFactory(client=client, code="PLAIN", unit=None))
+
+    [remote_group] = rows(po_sandbox, "ProductGroups")
+    assert remote_group["OptionalSalesAccountId"] == accounts[3030]
+    products = {p["Code"]: p for p in rows(po_sandbox, "Products")}
+    assert products["EXP"]["OptionalSalesAccountId"] == accounts[3030]
+    assert products["PLAIN"]["OptionalSalesAccountId"] == accounts[3100]
+
+
 def test_invoiced_order_becomes_one_draft(po_sandbox, connection):
     client = connection.client
     order = SalesOrderFactory(client=client, customer=CustomerFactory(client=client), lines=2)

@@ -7,6 +7,7 @@ connection work out of the box.
 
 DEFAULT_USERNAME = "azets-sandbox"
 DEFAULT_PASSWORD = "sandbox-password-0001"
+DEFAULT_API_KEY = "azets-sandbox-key-0001"  # accepted as `Authorization: ApiKey <key>`
 DEFAULT_PARENT_CLIENT_ID = "S1001"
 DEFAULT_SOURCE_CLIENT_ID = "42"
 DEFAULT_CLIENT_NAME = "Sandbox Demo AS"

@@ -22,6 +22,7 @@ from integrations.sandbox.app import SandboxApp
 from integrations.sandbox.problems import Problem, json_response, problem
 
 from . import (
+    DEFAULT_API_KEY,
     DEFAULT_CLIENT_NAME,
     DEFAULT_PARENT_CLIENT_ID,
     DEFAULT_PASSWORD,
@@ -37,6 +38,7 @@ DEFAULT_SCOPE = f"{DEFAULT_PARENT_CLIENT_ID}/{DEFAULT_SOURCE_CLIENT_ID}"
 @dataclass
 class SandboxConfig:
     users: dict[str, str] = field(default_factory=lambda: {DEFAULT_USERNAME: DEFAULT_PASSWORD})
+    api_keys: list[str] = field(default_factory=lambda: [DEFAULT_API_KEY])
     scopes: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {DEFAULT_SCOPE: {"name": DEFAULT_CLIENT_NAME, "ledger": "visma"}}
     )
@@ -84,7 +86,8 @@ class AzetsSandbox(SandboxApp):
         if name == "config" and request.method == "POST":
             with self.lock:
                 self.config = SandboxConfig(**{**asdict(self.config), **data})
-            return json_response(asdict(self.config) | {"users": sorted(self.config.users)})
+            return json_response(asdict(self.config) | {"users": sorted(self.config.users),
+                                                        "api_keys": len(self.config.api_keys)})
         if name == "expenses" and request.method == "POST":
             ledger = self.ledger(data.get("scope", DEFAULT_SCOPE))
             with self.lock:
@@ -95,7 +98,7 @@ class AzetsSandbox(SandboxApp):
     # -- requests ------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         if not self._authenticated(request):
-            return problem(401, "Unauthorized", "Unknown username or wrong password.",
+            return problem(401, "Unauthorized", "Unknown API key, username or password.",
                            headers={"WWW-Authenticate": 'Basic realm="azets"'})
         try:
             key, params = contract.operation_for(request.method, request.path)
@@ -112,6 +115,8 @@ class AzetsSandbox(SandboxApp):
 
     def _authenticated(self, request: Request) -> bool:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "apikey":
+            return bool(value) and value in self.config.api_keys
         if scheme.lower() != "basic":
             return False
         try:

@@ -104,6 +104,33 @@ class TestProduct:
         assert body["StandardSalesAccountId"] == 1099
         valid("POST", "/ProductGroups", m.product_group_payload(group, sales_account_id=1099))
 
+    def test_alternative_sales_account_payloads_match_the_contract(self):
+        alternative = AccountFactory(number=3030)
+        group = ProductGroupFactory(client=alternative.client,
+                                    alternative_sales_account=alternative)  # fmt: skip
+        product = ProductFactory(client=group.client, group=group, unit=None)
+        ids = {3000: 1011, 3030: 1013, 3100: 1012}
+        assert m.alternative_sales_account_id(product, group, ids) == 1013
+        assert m.alternative_sales_account_id(product, None, ids) == 1012
+        assert m.alternative_sales_account_id(product, None, {3000: 1011}) is None
+        body = valid("POST", "/Products", m.product_payload(
+            product, group_id=71, sales_account_id=1011, alternative_sales_account_id=1013))
+        assert body["OptionalSalesAccountId"] == 1013
+        body = valid("POST", "/ProductGroups", m.product_group_payload(
+            group, sales_account_id=None, alternative_sales_account_id=1013))  # fmt: skip
+        assert body["OptionalSalesAccountId"] == 1013
+
+    def test_alternative_account_of_another_client_is_refused_at_save(self):
+        from django.core.exceptions import ValidationError
+
+        from accounting.services import record_save
+
+        group = ProductGroupFactory.build(client=AccountFactory().client, number=5, name="G",
+                                          alternative_sales_account=AccountFactory(number=3100))
+        with pytest.raises(ValidationError) as excinfo:
+            record_save(record=group)
+        assert "alternative_sales_account" in excinfo.value.message_dict
+
     def test_unknown_unit_is_refused_naming_the_unit(self):
         unit = UnitFactory(code="bunch", name="Bunch")
         with pytest.raises(DataError, match="Unit bunch has no external unit code"):

@@ -230,6 +230,46 @@ class TestProducts:
         assert sent_json(http, "POST", "/ProductGroups")["StandardSalesAccountId"] == 1012
         assert sent_json(http, "POST", "/Products")["StandardSalesAccountId"] == 1012
 
+    def test_group_alternative_sales_account_goes_with_group_and_product(
+        self, connection, http, run
+    ):
+        alternative = AccountFactory(client=connection.client, number=3030)
+        group = ProductGroupFactory(client=connection.client, number=9,
+                                    alternative_sales_account=alternative)  # fmt: skip
+        product = ProductFactory(client=connection.client, code="ALT", group=group, unit=None)
+        http.add("GET", f"{API}/GeneralLedgerAccounts", json=ACCOUNTS)
+        mock_new(http, "ProductGroups", {"Id": 73, "Code": "9"})
+        mock_new(http, "Products", {"Id": 83, "Code": "ALT"}, status=200)
+
+        transfer = run(product, TransferKind.PRODUCT, connection)
+
+        assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
+        assert sent_json(http, "POST", "/ProductGroups")["OptionalSalesAccountId"] == 1013
+        assert sent_json(http, "POST", "/Products")["OptionalSalesAccountId"] == 1013
+
+    def test_without_a_group_alternative_3100_is_the_alternative(self, connection, http, run):
+        product = ProductFactory(client=connection.client, code="STD", unit=None)
+        http.add("GET", f"{API}/GeneralLedgerAccounts", json=ACCOUNTS)
+        mock_new(http, "Products", {"Id": 84, "Code": "STD"}, status=200)
+
+        transfer = run(product, TransferKind.PRODUCT, connection)
+
+        assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
+        assert sent_json(http, "POST", "/Products")["OptionalSalesAccountId"] == 1012
+
+    def test_alternative_account_missing_remotely_is_refused_naming_the_group(
+        self, connection, http, run
+    ):
+        alternative = AccountFactory(client=connection.client, number=3600)
+        group = ProductGroupFactory(client=connection.client, number=10,
+                                    alternative_sales_account=alternative)  # fmt: skip
+        http.add("GET", f"{API}/GeneralLedgerAccounts", json=ACCOUNTS)
+
+        transfer = run(group, TransferKind.PRODUCT_GROUP, connection)
+
+        assert transfer.status == TransferStatus.FAILED
+        assert "sales account 3600 does not exist in PowerOffice Go" in transfer.last_error
+
     def test_vat_rate_without_default_account_is_refused_naming_the_product(
         self, connection, http, run
     ):

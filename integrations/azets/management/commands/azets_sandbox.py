@@ -55,8 +55,9 @@ class Command(BaseCommand):
                "client": sandbox.DEFAULT_SOURCE_CLIENT_ID}
         )
         self.stdout.write(
-            _("Sandbox login: username %(user)s, password %(password)s")
-            % {"user": sandbox.DEFAULT_USERNAME, "password": sandbox.DEFAULT_PASSWORD}
+            _("Sandbox API key: %(key)s (or username %(user)s, password %(password)s)")
+            % {"key": sandbox.DEFAULT_API_KEY, "user": sandbox.DEFAULT_USERNAME,
+               "password": sandbox.DEFAULT_PASSWORD}
         )
         server.serve_forever()
         self.stdout.write(_("Azets sandbox stopped."))
