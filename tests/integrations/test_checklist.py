@@ -204,9 +204,10 @@ class TestProductionSwitch:
         assert connection.mode == Mode.SANDBOX
 
     def test_switch_names_every_step_the_page_shows_red(self, client, monkeypatch):
-        """The page (sandbox mode) shows two red steps: connection never tested and a POS
-        product id PowerOffice Go lacks. Asked in production mode with keys not valid there, the
-        product check cannot answer; the switch still names both steps, not only the first."""
+        """The page (sandbox mode) shows red steps, among them the connection never tested and a
+        POS product id PowerOffice Go lacks. Asked in production mode with keys not valid there,
+        the product check cannot answer; the switch still names every red step, not only the
+        first."""
         from integrations.errors import AuthError
 
         class LookupsByMode:
@@ -230,14 +231,15 @@ class TestProductionSwitch:
         client.force_login(UserFactory(is_superuser=True))
         page = client.get(reverse("admin:accounting_client_checklist",
                                   args=[connection.client_id]))
-        assert len(page.context["red"]) == 2
+        red = [step.title for step in page.context["red"]]
+        assert "Connection to PowerOffice Go saved and tested" in red
+        assert "POS product ids verified in PowerOffice Go" in red
 
         response = self.change(client, connection, error_recipients="ops@example.com")
         assert response.status_code == 200
         [error] = response.context["adminform"].form.errors["confirm_production"]
-        assert error.startswith("These 2 setup steps are not done:")
-        assert "Connection to PowerOffice Go saved and tested" in error
-        assert "POS product ids verified in PowerOffice Go" in error
+        assert error.startswith(f"These {len(red)} setup steps are not done:")
+        assert all(title in error for title in red)
 
     def test_confirming_switches_to_production_despite_red_steps(self, client, remote_ok):
         connection = ConnectionFactory(secrets={"client_key": SECRET})
