@@ -34,6 +34,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         # They set integrations up and fix what fails, so they re-queue and re-transfer too
         # (the failure page tells them to; the seeds give these tools to whoever sets it up).
         "integrations.retransfer_transfer",
+        # The checklist's account-plan step needs a comparison; accountants close the month
+        # with the same run.
+        "integrations.run_reconciliation",
         "integrations.add_connection",
         "integrations.change_connection",
         "poweroffice.*",
@@ -47,6 +50,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "accounting.view_*",
         "integrations.view_*",
         "integrations.retransfer_transfer",
+        "integrations.run_reconciliation",
         "poweroffice.view_*",
         "azets.view_*",
         "pos.view_*",

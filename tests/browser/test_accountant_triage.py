@@ -24,8 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transa
 def failed_invoices(connection, count: int) -> list:
     """Invoices on account 3000 whose external VAT code was cleared after they were finalized
     (finalize itself refuses such a line): their transfers fail before any call."""
+    from integrations.connections import connection_enable
     from integrations.models import Connection
-    from integrations.retransfer import invoices_enqueue_pending
 
     client = connection.client
     account = AccountFactory(client=client, external_vat_code="3")
@@ -36,8 +36,7 @@ def failed_invoices(connection, count: int) -> list:
         InvoiceLineFactory(invoice=invoice, account=account)
         invoices.append(invoice_finalize(invoice=invoice, by=None))
     account.__class__.objects.filter(pk=account.pk).update(external_vat_code="")
-    Connection.objects.filter(pk=connection.pk).update(enabled=True)
-    invoices_enqueue_pending(client=client)
+    connection_enable(connection=Connection.objects.get(pk=connection.pk))  # they waited
     return invoices
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from accounting.models import Account, Client
+from accounting.models import Account, Client, Customer
 from integrations.models import Transfer, TransferKind, TransferStatus
 from integrations.poweroffice import sandbox
 from tests.factories import AccountFactory, CustomerFactory, InvoiceFactory, InvoiceLineFactory
@@ -76,15 +76,24 @@ def map_pos_products(page, client: Client, ids: dict) -> None:
     expect(page.locator(".messagelist .success")).to_contain_text("6 configured product ids")
 
 
+def reconcile(page, client: Client) -> None:
+    """The first customer is there; "Reconcile now" compares the account plan and VAT codes
+    with PowerOffice Go (the checklist's account-plan step needs one comparison)."""
+    CustomerFactory(client=client, number=10100)
+    page.goto(f"/admin/accounting/client/{client.pk}/change/")
+    page.get_by_role("button", name="Reconcile now").click()
+    page.wait_for_selector(".messagelist .success")
+
+
 def finish_checklist(page, client: Client) -> None:
     page.goto(f"/admin/accounting/client/{client.pk}/checklist/")
     if page.locator("[data-step=schedules][data-state=missing]").count():
         page.get_by_role("button", name="Create the missing schedules").click()
         page.wait_for_selector(".messagelist .success")
     for step in ("connection_poweroffice", "vat_codes", "error_recipients", "pos_products",
-                 "customer_numbers", "schedules"):
+                 "customer_numbers", "schedules", "account_plan"):
         expect(page.locator(f"[data-step={step}]")).to_have_attribute("data-state", "ok")
-    expect(page.get_by_test_id("checklist-summary")).to_contain_text("6 of 6 steps done")
+    expect(page.get_by_test_id("checklist-summary")).to_contain_text("7 of 7 steps done")
     screenshot(page, "checklist")
 
 
@@ -121,7 +130,7 @@ def import_account_plan(page, client: Client) -> None:
 
 
 def finalize_invoice(page, client: Client) -> None:
-    customer = CustomerFactory(client=client, number=10100)
+    customer = Customer.objects.get(client=client, number=10100)
     invoice = InvoiceFactory(client=client, customer=customer, invoice_date=dt.date(2026, 3, 2))
     InvoiceLineFactory(invoice=invoice, account=AccountFactory(client=client))
     page.goto(f"/admin/accounting/invoice/?client__id__exact={client.pk}")
@@ -145,6 +154,7 @@ def test_back_office_sets_up_a_client_and_its_first_invoice_arrives(
     add_connection(page, client)
     map_pos_products(page, client, sandbox_products(po_sandbox))
     import_account_plan(page, client)
+    reconcile(page, client)
     finish_checklist(page, client)
     finalize_invoice(page, client)
     posted = [r for r in po_sandbox.requests("Voucher") if r["method"] == "POST"]
