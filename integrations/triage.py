@@ -295,13 +295,19 @@ def error_summary(text: str, object_number: str = "", limit: int = 90) -> str:
 def transfer_error_group_update(*, transfer: Transfer) -> None:
     """Keep the "same error" grouping in step with the status the engine has just set, before
     it saves the transfer. A failure stores the key of its cause (`error_signature`), so the
-    sync log never has to read and hash error texts; any other outcome leaves the group, and a
-    success also resolves the earlier failures of the same object on the same connection."""
+    sync log never has to read and hash error texts; any other outcome leaves the group. A
+    success also resolves the earlier failures of the same object on the same connection, and
+    so does a skip that found the object already in the accounting system as it is now (an
+    exporter's "unchanged since the last transfer" or "already transferred", which carry the
+    external id): e.g. a customer whose refused change was undone before it was ever sent."""
     if transfer.status == TransferStatus.FAILED:
         transfer.error_group = error_signature(transfer.last_error, transfer.object_number)
         return
     transfer.error_group = ""
-    if transfer.status == TransferStatus.SUCCEEDED and transfer.object_id is not None:
+    in_step = transfer.status == TransferStatus.SUCCEEDED or (
+        transfer.status == TransferStatus.SKIPPED and bool(transfer.external_id)
+    )
+    if in_step and transfer.object_id is not None:
         transfers_superseded_failures(transfer=transfer).update(error_group="")
 
 

@@ -238,6 +238,25 @@ class TestStoredGroups:
         page = client.get(reverse("admin:integrations_transfer_change", args=[failure.pk]))
         assert b'data-testid="resolved"' in page.content
 
+    def test_a_skip_finding_the_object_in_step_resolves_the_failure(self, connection):
+        """The refused change was undone before it was ever sent: the next transfer finds the
+        record unchanged since its last transfer (it carries the external id) and skips."""
+        failure = failed(connection, "Customer 10023: number 50001 is outside the series", "10023")
+        in_step = TransferFactory(connection=connection, object_id=failure.object_id,
+                                  status=TransferStatus.SKIPPED, external_id="4711")  # fmt: skip
+        transfer_error_group_update(transfer=in_step)
+        failure.refresh_from_db()
+        assert failure.error_group == "" and failure.is_resolved_failure
+
+    def test_a_skip_without_external_id_leaves_the_failure_alone(self, connection):
+        """Skipped as not to be sent (e.g. dated before the connection's start): not in step."""
+        failure = failed(connection, VAT.format(n=10023, line=1), "10023")
+        skipped = TransferFactory(connection=connection, object_id=failure.object_id,
+                                  status=TransferStatus.SKIPPED, external_id="")  # fmt: skip
+        transfer_error_group_update(transfer=skipped)
+        failure.refresh_from_db()
+        assert failure.error_group == error_signature(failure.last_error, "10023")
+
     def test_a_success_of_another_object_leaves_the_failure_alone(self, connection):
         failure = failed(connection, VAT.format(n=10023, line=1), "10023")
         other = TransferFactory(connection=connection, object_id=failure.object_id + 1,
