@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import _fresh_client_state, po_sandbox  # noqa: F401  (shared fixtures)
+from tests.e2e.conftest import _fresh_client_state, azets_sandbox, po_sandbox  # noqa: F401
 
 CHROMIUM = os.environ.get("LEDGERBRIDGE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
