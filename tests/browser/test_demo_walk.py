@@ -1,6 +1,7 @@
 """What a new user does first: load the demo as `make run` does, log in with the printed login
 and find the dashboard green; break a customer, see the failure on the dashboard and its page,
-fix the customer in the admin and see the failure resolved; switch the admin to bokmål."""
+fix the customer in the admin and see the failure resolved; switch the admin to bokmål and
+see Django's own words and ours in Norwegian."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from accounting.demo import DEMO_ADMIN_DEFAULT_PASSWORD, demo_setup
 from accounting.models import Customer
 from integrations.models import Transfer, TransferKind, TransferStatus
 from tests.e2e.conftest import process_until_done
-
-from .conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +50,6 @@ def test_the_demo_logs_in_to_a_green_dashboard(page, demo, po_sandbox):
     expect(row.get_by_test_id("failed-30d")).to_have_text("0")
     expect(row.locator(".failed-count")).to_have_count(0)
     expect(dashboard).to_contain_text("0 failed, 0 pending.")
-    screenshot(page, "dashboard")
     # The demo's invoices really are in the sandbox's books.
     vouchers = po_sandbox.requests("Vouchers", status=201) + po_sandbox.requests("Vouchers", 200)
     assert vouchers, "no voucher reached the PowerOffice sandbox"
@@ -104,3 +102,31 @@ def test_a_broken_customer_fails_and_is_resolved_once_fixed(page, demo):
     expect(page.locator(FAILED_30D)).to_have_text("0")
     page.goto(failure_url)
     expect(page.get_by_test_id("resolved")).to_be_visible()
+
+
+def test_the_admin_speaks_bokmal_after_the_switch(page, demo):
+    customer = Customer.objects.get(client=demo.client, name="Fjellvent Eiendom AS")
+    log_in_as_demo_admin(page, demo)
+    page.goto(f"/admin/accounting/customer/{customer.pk}/change/")
+    expect(page.locator("#content h1")).to_have_text("Change customer")
+
+    page.select_option("#language-switch", "nb")  # submits itself
+    expect(page.locator("#content h1")).to_have_text("Endre kunde")  # Django's own translation
+    expect(page.locator("#language-switch")).to_have_value("nb")
+
+    # A refused save names the record and the field in Norwegian.
+    page.fill("#id_organization_number", "922222232")  # wrong check digit
+    page.click("input[name=_save]")
+    expect(page.locator(".errornote")).to_be_visible()
+    expect(page.locator("#content")).to_contain_text(
+        "organisasjonsnummeret «922222232» er ikke 9 sifre med gyldig kontrollsiffer"
+    )
+    customer.refresh_from_db()
+    assert customer.organization_number == "922222231"
+
+    # The language stays for the next page: the dashboard is Norwegian too.
+    page.goto("/admin/")
+    expect(page.get_by_test_id("health-dashboard")).to_contain_text(
+        "Overføringer: status per klient og system"
+    )
+    expect(page.locator("#content")).to_contain_text("Endre")
