@@ -62,11 +62,11 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
         self.preflight(invoice)
         super().ensure_dependencies(invoice)
 
-    def reload(self, invoice):
-        """The invoice as stored now, with what the payload reads (one query, not five)."""
-        return type(invoice)._default_manager.select_related(
+    def reload_queryset(self, model):
+        """Invoices with what the checks and the payload read (one query, not five)."""
+        return model._default_manager.select_related(
             "client", "customer", "department", "project__department"
-        ).get(pk=invoice.pk)
+        )
 
     def preflight(self, invoice) -> None:
         if not invoice.is_finalized or invoice.number is None:
