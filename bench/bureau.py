@@ -32,6 +32,7 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -111,7 +112,7 @@ def setup_database() -> str:
             try:
                 cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             except Exception:  # noqa: BLE001 - not available: statements are not counted
-                pass
+                print("pg_stat_statements is not available: statements are not counted")
     return settings.DATABASES["default"]["NAME"]
 
 
@@ -195,8 +196,7 @@ def main() -> None:  # noqa: PLR0915 - a script's steps, in order
                              port=args.sandbox_port or None)  # fmt: skip
     configure(args, sandbox.url)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    log_dir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bureau-{uuid.uuid4().hex[:8]}"
-    log_dir.mkdir()
+    log_dir = Path(tempfile.mkdtemp(prefix="bureau-"))
     cluster = None
     with sandbox:
         database = setup_database()
