@@ -8,6 +8,7 @@ CONVENTIONS.md and ADDING_A_CONNECTOR.md); subclasses fill in hooks, never reord
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -194,6 +195,8 @@ class BaseConnector:
     secret_fields: ClassVar[tuple[SecretField, ...]] = ()
     # InlineModelAdmin classes for connector-owned settings models (one-to-one with Connection).
     admin_inlines: ClassVar[tuple[type, ...]] = ()
+    # Related names of those settings models that transfers read (loaded with the transfer).
+    connection_related: ClassVar[tuple[str, ...]] = ()
 
     def handles(self, kind: str) -> bool:
         return kind in self.exporters or kind in self.importers
@@ -491,12 +494,20 @@ class DocumentExporter(BaseExporter):
                     % {"record": obj, "error": f"{type(err).__name__}: {err}"},
                 ) from err
         self.bind(obj, external_id, payload_hash(payload), unbound=True)
-        document_send_posted(send=send, external_id=external_id)
         self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
         return self._finish(obj, external_id, send, action)
 
     def _finish(self, obj, external_id: str, send, action: str) -> ExportResult:
-        self.after_export(obj, external_id)
+        try:
+            self.after_export(obj, external_id)
+        except BaseException:
+            # The follow-up is left to the next attempt: the send notes where the document is
+            # (the link, bound already, is what the next attempt goes by). On success the
+            # send is simply removed, so the happy path never writes this.
+            if send.external_id != external_id:
+                with contextlib.suppress(DatabaseError):
+                    document_send_posted(send=send, external_id=external_id)
+            raise
         document_send_finish(send=send)
         if action == "completed":
             self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id,

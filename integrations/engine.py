@@ -28,7 +28,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import fairness, notify
+from . import fairness, notify, registry
 from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
 from .connections import connection_mark_broken
 from .errors import (
@@ -87,7 +87,10 @@ def transfer_claim(transfer_id: int) -> Transfer | None:
 
 def _claimed(transfer_id: int) -> Transfer:
     """A transfer just claimed, with its connection and the connection's client (one read)."""
-    return Transfer.objects.select_related("connection__client", "client").get(pk=transfer_id)
+    related = [f"connection__{name}" for name in registry.connection_relations()]
+    return Transfer.objects.select_related("connection__client", "client", *related).get(
+        pk=transfer_id
+    )
 
 
 def _claim_first(candidates, now: datetime) -> int | None:

@@ -98,9 +98,12 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
     # -- the voucher ----------------------------------------------------------------------------
     @property
     def manual_journal(self) -> bool:
-        settings_row, _created = PowerOfficeSettings.objects.get_or_create(
-            connection=self.connection
-        )
+        try:  # loaded with the transfer (PowerOfficeConnector.connection_related)
+            settings_row = self.connection.poweroffice_settings
+        except PowerOfficeSettings.DoesNotExist:
+            settings_row, _created = PowerOfficeSettings.objects.get_or_create(
+                connection=self.connection
+            )
         return settings_row.voucher_route == VoucherRoute.MANUAL_JOURNAL
 
     def build_payload(self, invoice) -> Dto:

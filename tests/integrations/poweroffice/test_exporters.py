@@ -428,7 +428,7 @@ class TestStatementsPerInvoice:
     (claim, attempt, outcome) included: read the links and the send once, no COUNT, no per-field
     UPDATE. Savepoints (the test's own transaction) and the cache's table are left out."""
 
-    def test_a_repeat_invoice_costs_at_most_18_statements(self, connection, http, run):
+    def test_a_repeat_invoice_costs_at_most_16_statements(self, connection, http, run):
         from django.db import connection as db
         from django.test.utils import CaptureQueriesContext
 
@@ -450,4 +450,4 @@ class TestStatementsPerInvoice:
         transfer.refresh_from_db()
         assert (first.status, transfer.status) == (TransferStatus.SUCCEEDED,) * 2
         assert DocumentSend.objects.count() == 0
-        assert len(statements) <= 18, "\n".join(statements)
+        assert len(statements) <= 16, "\n".join(statements)
