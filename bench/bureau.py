@@ -30,12 +30,14 @@ import argparse
 import datetime as dt
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -288,6 +290,11 @@ def main() -> None:  # noqa: PLR0915 - a script's steps, in order
             connections.close_all()
 
 
+def _shape(path: str) -> str:
+    """A request path without its ids (digits and GUIDs), to count requests by kind."""
+    return re.sub(r"/[0-9a-fA-F-]{6,}|/\d+", "/{id}", path.split("?")[0])
+
+
 def sales_sent() -> int:
     from pos.models import PosSale
 
@@ -344,6 +351,8 @@ def report(args, sandbox, keys, wall0, elapsed, drained, burst_ids, trickled, po
     print(f"SQL statements per document {per(None if s0 is None or s1 is None else s1 - s0)} "
           f"(every process); new DB sessions per 100 documents "
           f"{per(None if c0 is None or c1 is None else 100 * (c1 - c0))}")
+    paths = Counter(f"{r['method']} {_shape(r['path'])}" for r in tally.served)
+    print("most frequent requests     " + "; ".join(f"{p} × {n}" for p, n in paths.most_common(6)))
     print(f"cluster CPU per document   {1000 * cpu / max(documents, 1):.1f} ms")
     print(f"peak memory per worker     {peak:.0f} MiB (largest VmHWM of the cluster's children)")
     budget_s = burst_key_calls / args.rate if burst_key_calls else 0
