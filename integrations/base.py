@@ -8,13 +8,15 @@ CONVENTIONS.md and ADDING_A_CONNECTOR.md); subclasses fill in hooks, never reord
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, models, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -25,6 +27,8 @@ from .documents import (
     document_send_for,
     document_send_forget,
     document_send_posted,
+    document_state_of,
+    documents_with_state,
     export_lease,
 )
 from .errors import (
@@ -36,7 +40,13 @@ from .errors import (
     PermanentError,
     TransientError,
 )
-from .links import external_link_bind, link_for_external_id, link_for_object, payload_hash
+from .links import (
+    external_link_bind,
+    link_for_external_id,
+    link_for_object,
+    links_for_objects,
+    payload_hash,
+)
 from .models import Connection, Operation, Transfer
 
 SUCCEEDED = "succeeded"
@@ -119,6 +129,12 @@ class TransferContext:
             self._links[key] = link_for_object(connection=self.connection, obj=obj)
         return self._links[key]
 
+    def links_prefetch(self, objs: Iterable[models.Model | None]) -> None:
+        """Read the links of several objects at once (a document and its dependencies)."""
+        wanted = [o for o in objs if o is not None and (type(o), o.pk) not in self._links]
+        if wanted:
+            self._links.update(links_for_objects(connection=self.connection, objs=wanted))
+
     def link_bound(self, obj: models.Model, link) -> None:
         self._links[(type(obj), obj.pk)] = link
 
@@ -179,6 +195,8 @@ class BaseConnector:
     secret_fields: ClassVar[tuple[SecretField, ...]] = ()
     # InlineModelAdmin classes for connector-owned settings models (one-to-one with Connection).
     admin_inlines: ClassVar[tuple[type, ...]] = ()
+    # Related names of those settings models that transfers read (loaded with the transfer).
+    connection_related: ClassVar[tuple[str, ...]] = ()
 
     def handles(self, kind: str) -> bool:
         return kind in self.exporters or kind in self.importers
@@ -234,12 +252,12 @@ class BaseConnector:
     def run(self, transfer: Transfer, context: TransferContext) -> ExportResult | ImportReport:
         """Run the exporter or importer registered for the transfer's kind."""
         if transfer.kind in self.exporters:
-            obj = transfer.object
+            exporter = self.exporters[transfer.kind](context)
+            obj = exporter.load(transfer)
             if obj is None:
                 raise DataError(
                     _("%(object)s no longer exists.") % {"object": transfer.describe_object()}
                 )
-            exporter = self.exporters[transfer.kind](context)
             return exporter.export(obj, operation=transfer.operation)
         if transfer.kind in self.importers:
             return self.importers[transfer.kind](context).run()
@@ -316,6 +334,21 @@ class BaseExporter:
         return ExportResult(SKIPPED, external_id=external_id, message=reason)
 
     # -- hooks ----------------------------------------------------------------------------------
+    def load(self, transfer: Transfer) -> models.Model | None:
+        """The transfer's object (None when it no longer exists), with what the exporter reads
+        before its lease (`reload_queryset`)."""
+        model = (
+            ContentType.objects.get_for_id(transfer.content_type_id).model_class()
+            if transfer.content_type_id else None
+        )  # fmt: skip
+        if model is None or transfer.object_id is None:
+            return transfer.object
+        return self.reload_queryset(model).filter(pk=transfer.object_id).first()
+
+    def reload_queryset(self, model: type[models.Model]) -> models.QuerySet:
+        """The objects, with the related rows the exporter reads (select_related)."""
+        return model._default_manager.all()
+
     def object_date(self, obj: models.Model) -> date | None:
         """The business date compared with Connection.enabled_since (None: always export)."""
         return None
@@ -349,7 +382,7 @@ class BaseExporter:
 
     def reload(self, obj: models.Model) -> models.Model:
         """The object as stored now (the lease keeps other exports of it away; no lock)."""
-        return type(obj)._default_manager.get(pk=obj.pk)
+        return self.reload_queryset(type(obj)).get(pk=obj.pk)
 
     def build_payload(self, obj: models.Model) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} must implement build_payload()")
@@ -366,10 +399,14 @@ class BaseExporter:
         """Update remotely; return the (possibly new) external id or None to keep it."""
         raise NotImplementedError(f"{type(self).__name__} cannot update; set updatable = False")
 
-    def bind(self, obj: models.Model, external_id: str, content_hash: str) -> None:
+    def bind(
+        self, obj: models.Model, external_id: str, content_hash: str, *, unbound: bool = False
+    ) -> None:
+        """Bind `obj` (`unbound`: seen without a link under its lease: one insert)."""
         link = external_link_bind(
-            connection=self.connection, obj=obj, external_id=external_id, content_hash=content_hash
-        )
+            connection=self.connection, obj=obj, external_id=external_id,
+            content_hash=content_hash, unbound=unbound,
+        )  # fmt: skip
         self.context.link_bound(obj, link)
 
     def after_export(self, obj: models.Model, external_id: str) -> None:
@@ -392,10 +429,23 @@ class DocumentExporter(BaseExporter):
     updatable = False
 
     def should_skip(self, obj: models.Model) -> str:
-        link = link_for_object(connection=self.connection, obj=obj)
+        # The document's and its dependencies' links in one read; under the lease, the
+        # document's own link and send are read afresh (`reload`).
+        self.context.links_prefetch(
+            [obj, *(dependency for _exporter, dependency in self.dependency_objects(obj))]
+        )
+        link = self.context.link_of(obj)
         if link is not None and document_send_for(connection=self.connection, obj=obj) is None:
             return _("already transferred as %(id)s") % {"id": link.external_id}
         return super().should_skip(obj)
+
+    def reload(self, obj: models.Model) -> models.Model:
+        """The document as stored now, with its link and send read in the same statement."""
+        obj = documents_with_state(
+            self.reload_queryset(type(obj)), connection=self.connection
+        ).get(pk=obj.pk)
+        self._state = (obj.pk, *document_state_of(obj, connection=self.connection))
+        return obj
 
     def reference(self, obj: models.Model) -> str:
         return document_reference_of(obj)
@@ -409,8 +459,13 @@ class DocumentExporter(BaseExporter):
         # True when an earlier attempt sent the document (found by the look-up, or bound and
         # its follow-up unfinished): after_export then checks before repeating an action.
         self.sent_before = False
-        link = link_for_object(connection=self.connection, obj=obj)
-        send = document_send_for(connection=self.connection, obj=obj)
+        state = getattr(self, "_state", None)  # read with the document under the lease
+        if state is not None and state[0] == obj.pk:
+            _pk, link, send = state
+        else:  # a subclass reloaded the document its own way
+            link = link_for_object(connection=self.connection, obj=obj)
+            send = document_send_for(connection=self.connection, obj=obj)
+        self._state = None
         if link is not None:
             if send is None:
                 return self._skip(obj, link.external_id, "already transferred")
@@ -422,7 +477,7 @@ class DocumentExporter(BaseExporter):
         action = "recovered" if external_id else "created"
         if external_id is None:
             send = document_send_begin(
-                connection=self.connection, obj=obj, reference=self.reference(obj)
+                connection=self.connection, obj=obj, reference=self.reference(obj), known=send
             )
             try:
                 external_id = str(self.create(payload))
@@ -442,13 +497,21 @@ class DocumentExporter(BaseExporter):
                       "it was stored will be checked before it is sent again.")
                     % {"record": obj, "error": f"{type(err).__name__}: {err}"},
                 ) from err
-        self.bind(obj, external_id, payload_hash(payload))
-        document_send_posted(send=send, external_id=external_id)
+        self.bind(obj, external_id, payload_hash(payload), unbound=True)
         self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id)
         return self._finish(obj, external_id, send, action)
 
     def _finish(self, obj, external_id: str, send, action: str) -> ExportResult:
-        self.after_export(obj, external_id)
+        try:
+            self.after_export(obj, external_id)
+        except BaseException:
+            # The follow-up is left to the next attempt: the send notes where the document is
+            # (the link, bound already, is what the next attempt goes by). On success the
+            # send is simply removed, so the happy path never writes this.
+            if send.external_id != external_id:
+                with contextlib.suppress(DatabaseError):
+                    document_send_posted(send=send, external_id=external_id)
+            raise
         document_send_finish(send=send)
         if action == "completed":
             self.context.record_step(self.kind, action=action, obj=obj, external_id=external_id,

@@ -1,8 +1,8 @@
 """Exactly once for documents, whatever the remote system answers; and one exporter per object.
 
 - `DocumentSend` rows (see the model) record a send before it goes out. `document_send_begin()`
-  commits one before the request; `document_send_posted()` notes the external id once the
-  document is bound; `document_send_finish()` removes it when the follow-up work is done;
+  commits one before the request; `document_send_posted()` notes the external id when the
+  document is bound but its follow-up failed; `document_send_finish()` removes it when the follow-up work is done;
   `document_send_forget()` removes it when the system refused the document and a look-up showed
   it absent. Every step is its own short transaction: nothing is held while a request waits.
 - `export_lease()` keeps two workers from exporting one object to one connection at the same
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import DataError, Deferred
-from .models import Connection, DocumentSend, ExportLease, TransferStatus
+from .models import Connection, DocumentSend, ExportLease, ExternalLink, TransferStatus
 
 
 def _key(connection: Connection, obj: models.Model) -> dict:
@@ -52,15 +52,65 @@ def document_send_for(*, connection: Connection, obj: models.Model) -> DocumentS
 
 
 def document_send_begin(
-    *, connection: Connection, obj: models.Model, reference: str
+    *, connection: Connection, obj: models.Model, reference: str,
+    known: DocumentSend | None | bool = False,
 ) -> DocumentSend:
-    """Record (and commit) that `obj` is about to be sent with `reference`."""
+    """Record (and commit) that `obj` is about to be sent with `reference`.
+
+    `known`: the send the caller read under the export lease (None: there was none), so one
+    statement records it; left out, the row is read first."""
+    values = {"reference": reference, "sent_at": timezone.now(), "external_id": ""}
+    key = _key(connection, obj)
+    if known is None:
+        try:
+            with transaction.atomic():
+                return DocumentSend.objects.create(**key, **values)
+        except IntegrityError:
+            pass  # recorded meanwhile: the general way below
+    elif known is not False and DocumentSend.objects.filter(pk=known.pk).update(**values):
+        for name, value in values.items():
+            setattr(known, name, value)
+        return known
     with transaction.atomic():
-        send, _created = DocumentSend.objects.update_or_create(
-            **_key(connection, obj),
-            defaults={"reference": reference, "sent_at": timezone.now(), "external_id": ""},
-        )
+        send, _created = DocumentSend.objects.update_or_create(**key, defaults=values)
     return send
+
+
+def documents_with_state(queryset: models.QuerySet, *, connection: Connection) -> models.QuerySet:
+    """`queryset` with each document's link and send on `connection` in the same statement
+    (read back with `document_state_of`)."""
+    content_type = ContentType.objects.get_for_model(queryset.model)
+    links = ExternalLink.objects.filter(
+        connection=connection, content_type=content_type, object_id=models.OuterRef("pk")
+    )
+    sends = DocumentSend.objects.filter(
+        connection=connection, content_type=content_type, object_id=models.OuterRef("pk")
+    )
+    annotations = {f"_lb_link_{name}": models.Subquery(links.values(name)[:1])
+                   for name in ("id", "external_id", "content_hash", "synced_at")}  # fmt: skip
+    annotations |= {f"_lb_send_{name}": models.Subquery(sends.values(name)[:1])
+                    for name in ("id", "reference", "sent_at", "external_id")}  # fmt: skip
+    return queryset.annotate(**annotations)
+
+
+def document_state_of(
+    obj: models.Model, *, connection: Connection
+) -> tuple[ExternalLink | None, DocumentSend | None]:
+    """(link, send) of a document loaded through `documents_with_state`."""
+    content_type = ContentType.objects.get_for_model(obj)
+    key = {"connection": connection, "content_type": content_type, "object_id": obj.pk}
+    link = send = None
+    if obj._lb_link_id is not None:
+        link = ExternalLink(
+            pk=obj._lb_link_id, **key, external_id=obj._lb_link_external_id,
+            content_hash=obj._lb_link_content_hash, synced_at=obj._lb_link_synced_at,
+        )  # fmt: skip
+    if obj._lb_send_id is not None:
+        send = DocumentSend(
+            pk=obj._lb_send_id, **key, reference=obj._lb_send_reference,
+            sent_at=obj._lb_send_sent_at, external_id=obj._lb_send_external_id,
+        )  # fmt: skip
+    return link, send
 
 
 def document_send_posted(*, send: DocumentSend, external_id: str) -> None:

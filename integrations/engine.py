@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import Count, F, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import fairness, notify
+from . import fairness, notify, registry
 from .base import SUCCEEDED, ExportResult, ImportReport, TransferContext
 from .connections import connection_mark_broken
 from .errors import (
@@ -81,7 +82,15 @@ def transfer_claim(transfer_id: int) -> Transfer | None:
     now = timezone.now()
     if not _claim_first(_claimable(transfer_id, now), now):
         return None
-    return Transfer.objects.select_related("connection", "client").get(pk=transfer_id)
+    return _claimed(transfer_id)
+
+
+def _claimed(transfer_id: int) -> Transfer:
+    """A transfer just claimed, with its connection and the connection's client (one read)."""
+    related = [f"connection__{name}" for name in registry.connection_relations()]
+    return Transfer.objects.select_related("connection__client", "client", *related).get(
+        pk=transfer_id
+    )
 
 
 def _claim_first(candidates, now: datetime) -> int | None:
@@ -112,7 +121,7 @@ def transfer_claim_next(*, now: datetime | None = None) -> Transfer | None:
     for candidates in fairness.transfers_fair_choices(now=now):
         transfer_id = _claim_first(candidates, now)
         if transfer_id is not None:
-            return Transfer.objects.select_related("connection", "client").get(pk=transfer_id)
+            return _claimed(transfer_id)
     return None
 
 
@@ -149,9 +158,16 @@ def transfer_process(transfer_id: int) -> str | None:
 
 def _transfer_run(transfer: Transfer) -> str:
     """Run a claimed transfer: record the attempt, run the connector, save the outcome."""
+    # The attempt's number is counted by the INSERT itself (no COUNT of its own); it is read
+    # back only if someone asks for it.
+    earlier = (
+        TransferAttempt.objects.filter(transfer_id=transfer.pk)
+        .values("transfer_id").annotate(n=Count("pk")).values("n")
+    )  # fmt: skip
     attempt = TransferAttempt.objects.create(
-        transfer=transfer, number=transfer.attempt_set.count() + 1, started_at=timezone.now()
+        transfer=transfer, number=Coalesce(Subquery(earlier), 0) + 1, started_at=timezone.now()
     )
+    attempt.__dict__.pop("number", None)  # deferred: loaded on access
     started = time.monotonic()
     context = None
     try:
@@ -180,7 +196,13 @@ def _attempt_finish(attempt: TransferAttempt, context, started: float) -> None:
             attempt.http_status = attempt.http_status or exchange.get("status")
             attempt.request_summary = attempt.request_summary or exchange.get("request", "")
             attempt.response_summary = attempt.response_summary or exchange.get("response", "")
-    attempt.save()
+    attempt.save(update_fields=_ATTEMPT_FIELDS)
+
+
+_ATTEMPT_FIELDS = ("duration_ms", "steps", "outcome", "error", "http_status", "request_summary",
+                   "response_summary")  # fmt: skip
+# What finishing a transfer changes (its outcome, result and error grouping).
+_FINISH_FIELDS = ("status", "finished_at", "external_id", "result", "last_error", "error_group")
 
 
 def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
@@ -204,7 +226,7 @@ def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
         return
     transfer.last_error = ""
     transfer_error_group_update(transfer=transfer)
-    transfer.save()
+    transfer.save(update_fields=_FINISH_FIELDS)
     attempt.outcome = transfer.status
 
 
@@ -263,7 +285,7 @@ def _fail(transfer: Transfer, attempt: TransferAttempt, text: str, outcome: str)
     transfer.finished_at = timezone.now()
     transfer.last_error = text[:ERROR_LENGTH]
     transfer_error_group_update(transfer=transfer)
-    transfer.save()
+    transfer.save(update_fields=_FINISH_FIELDS)
     attempt.outcome = outcome
     attempt.error = text[:ERROR_LENGTH]
     logger.warning("Transfer %s (%s) failed: %s", transfer.pk, transfer.describe_object(), text)

@@ -507,10 +507,11 @@ class DocumentSend(models.Model):
     """A document (voucher, sales order, POS sale) sent to a connection and not finished yet.
 
     Written and committed before the request goes out, removed when the document is bound and
-    its follow-up work (a PDF, an e-mail) is done. While it exists without an external id, the
-    outcome of the send is unknown: the next attempt looks the document up by its reference
-    before sending it again. With an external id, the document is there and only the follow-up
-    remains. See integrations.documents."""
+    its follow-up work (a PDF, an e-mail) is done. While it exists and the document has no
+    ExternalLink, the outcome of the send is unknown: the next attempt looks the document up by
+    its reference before sending it again. With a link, the document is there and only the
+    follow-up remains (the send's external id is noted when the follow-up failed). See
+    integrations.documents."""
 
     connection = models.ForeignKey(
         Connection,

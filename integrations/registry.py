@@ -53,6 +53,12 @@ def get_connector(system: str) -> BaseConnector:
         ) from None
 
 
+def connection_relations() -> tuple[str, ...]:
+    """Rows one-to-one with a Connection that registered connectors read on every transfer
+    (e.g. PowerOffice Go's settings): the engine loads them with the transfer it claims."""
+    return tuple(sorted({name for c in CONNECTORS.values() for name in c.connection_related}))
+
+
 def connector_or_none(system: str) -> BaseConnector | None:
     return CONNECTORS.get(system)
 

@@ -182,6 +182,8 @@ class Invoice(ClientOwned):
 
     def is_locked_in_database(self) -> bool:
         """Whether the stored row is finalized: then nothing but payments may change."""
+        if getattr(self, "_held_draft", False):
+            return False  # invoice_finalize holds the row, locked and read as a draft
         return (
             bool(self.pk)
             and type(self).objects.filter(pk=self.pk, state=self.State.FINALIZED).exists()

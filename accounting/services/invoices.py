@@ -51,15 +51,26 @@ def _lock(invoice: Invoice) -> None:
     invoice.refresh_from_db()
 
 
+# Foreign keys of a line the database guarantees (rows read in the same statement, under the
+# invoice's lock): not looked up again one by one when the lines are rechecked at finalizing.
+_LINE_RELATIONS = ("client", "invoice", "product", "account", "vat_code")
+
+
 def _check_finalizable(invoice: Invoice) -> list[InvoiceLine]:
     if invoice.is_finalized:
         raise InvoiceNotFinalizable(_("it is already finalized."), record=invoice, field="state")
-    lines = list(invoice.lines.select_related("account__vat_code").order_by("line_no"))
+    lines = list(
+        invoice.lines.select_related("client", "product", "account__vat_code", "vat_code")
+        .order_by("line_no")
+    )  # fmt: skip
     if not lines:
         raise InvoiceNotFinalizable(_("it has no lines."), record=invoice)
     for line in lines:
+        line.invoice = invoice  # locked and read as a draft (`_lock`)
         try:
-            line.full_clean()  # recomputes amounts at today's VAT rates and rechecks every rule
+            # Recomputes amounts at today's VAT rates and rechecks every rule of the line; the
+            # related rows and the unique line number are the database's to guarantee.
+            line.full_clean(exclude=_LINE_RELATIONS, validate_constraints=False)
         except ValidationError as error:
             raise InvoiceNotFinalizable(errors_to_text(error), field="lines") from error
     if not invoice.zero_total_intended and not sum(line.amount_incl_vat for line in lines):
@@ -95,6 +106,11 @@ def _check_credit_amount(credit_note: Invoice) -> None:
         )
 
 
+# What rechecking a line at finalizing may change (amounts at today's VAT rates).
+_LINE_COMPUTED = ("line_no", "vat_code", "vat_rate", "amount_excl_vat", "vat_amount",
+                  "amount_incl_vat", "updated_at")  # fmt: skip
+
+
 @transaction.atomic
 def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str = "") -> Invoice:
     """Number, lock and queue an invoice or credit note for transfer. The only way to finalize.
@@ -107,6 +123,14 @@ def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str 
     invoice (and line) and changes nothing when a rule fails.
     """
     _lock(invoice)
+    invoice._held_draft = not invoice.is_finalized
+    try:
+        return _finalize(invoice, by=by, via=via)
+    finally:
+        invoice._held_draft = False
+
+
+def _finalize(invoice: Invoice, *, by: AbstractBaseUser | None, via: str) -> Invoice:
     lines = _check_finalizable(invoice)
     invoice_transfer_check(invoice=invoice, lines=lines)  # before anything is numbered
     if invoice.is_credit_note:
@@ -124,8 +148,10 @@ def invoice_finalize(*, invoice: Invoice, by: AbstractBaseUser | None, via: str 
     invoice.kid = invoice.kid or kid_for(
         customer_number=invoice.customer.number, invoice_number=invoice.number
     )
+    now = timezone.now()
     for line in lines:
-        line.save()
+        line.updated_at = now
+    InvoiceLine.objects.bulk_update(lines, _LINE_COMPUTED, batch_size=500)
     invoice.state = Invoice.State.FINALIZED
     invoice.finalized_at = timezone.now()
     invoice.finalized_by = by

@@ -83,6 +83,7 @@ def privilege_granted(info: ClientIntegrationInformation, privilege: str) -> boo
 class PowerOfficeConnector(BaseConnector):
     system = System.POWEROFFICE
     base_urls_setting = "POWEROFFICE_BASE_URLS"
+    connection_related = ("poweroffice_settings",)
     secret_fields = (
         SecretField(
             "client_key",

@@ -293,7 +293,7 @@ class PosSaleExporter(DocumentExporter):
         return "already sent" if sale.status == PosSale.Status.SENT else super().should_skip(sale)
 
     def reload(self, sale: PosSale) -> PosSale:
-        fresh = PosSale.objects.get(pk=sale.pk)
+        fresh = super().reload(sale)
         fresh.customer = sale.customer  # keep what the batch already loaded
         fresh._prefetched_objects_cache = getattr(sale, "_prefetched_objects_cache", {})
         return fresh

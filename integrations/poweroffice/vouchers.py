@@ -62,11 +62,11 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
         self.preflight(invoice)
         super().ensure_dependencies(invoice)
 
-    def reload(self, invoice):
-        """The invoice as stored now, with what the payload reads (one query, not five)."""
-        return type(invoice)._default_manager.select_related(
+    def reload_queryset(self, model):
+        """Invoices with what the checks and the payload read (one query, not five)."""
+        return model._default_manager.select_related(
             "client", "customer", "department", "project__department"
-        ).get(pk=invoice.pk)
+        )
 
     def preflight(self, invoice) -> None:
         if not invoice.is_finalized or invoice.number is None:
@@ -98,9 +98,12 @@ class InvoiceExporter(DocumentExporter, PowerOfficeExporter):
     # -- the voucher ----------------------------------------------------------------------------
     @property
     def manual_journal(self) -> bool:
-        settings_row, _created = PowerOfficeSettings.objects.get_or_create(
-            connection=self.connection
-        )
+        try:  # loaded with the transfer (PowerOfficeConnector.connection_related)
+            settings_row = self.connection.poweroffice_settings
+        except PowerOfficeSettings.DoesNotExist:
+            settings_row, _created = PowerOfficeSettings.objects.get_or_create(
+                connection=self.connection
+            )
         return settings_row.voucher_route == VoucherRoute.MANUAL_JOURNAL
 
     def build_payload(self, invoice) -> Dto:

@@ -420,3 +420,34 @@ class TestInvoiceExport:
 
         assert again.status == TransferStatus.SKIPPED
         assert len(http.calls) == calls
+
+
+# -- statements ---------------------------------------------------------------------------------
+class TestStatementsPerInvoice:
+    """What one more invoice of a known customer costs the database, the engine's bookkeeping
+    (claim, attempt, outcome) included: read the links and the send once, no COUNT, no per-field
+    UPDATE. Savepoints (the test's own transaction) and the cache's table are left out."""
+
+    def test_a_repeat_invoice_costs_at_most_16_statements(self, connection, http, run):
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
+
+        mock_invoice_happy_path(http)
+        customer = CustomerFactory(client=connection.client, number=10001)
+        first = run(finalized(connection, customer=customer), TransferKind.INVOICE, connection)
+        invoice = finalized(connection, customer=customer)
+        [transfer] = Transfer.objects.filter(object_id=invoice.pk, kind=TransferKind.INVOICE)
+        second = {**VOUCHER, "Id": "5e0c9a1b-2d3f-4a5b-8c7d-6e5f4a3b2c1d"}
+        http.replace("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", json=second, status=201)
+
+        with CaptureQueriesContext(db) as captured:
+            transfer_process(transfer.pk)
+        statements = [
+            q["sql"] for q in captured.captured_queries
+            if "SAVEPOINT" not in q["sql"] and "_cache" not in q["sql"]
+        ]  # fmt: skip
+
+        transfer.refresh_from_db()
+        assert (first.status, transfer.status) == (TransferStatus.SUCCEEDED,) * 2
+        assert DocumentSend.objects.count() == 0
+        assert len(statements) <= 16, "\n".join(statements)
