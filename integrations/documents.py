@@ -4,7 +4,8 @@
   commits one before the request; `document_send_posted()` notes the external id when the
   document is bound but its follow-up failed; `document_send_finish()` removes it when the
   follow-up work is done; `document_send_forget()` removes it when the system refused the
-  document and a look-up showed it absent. Every step is its own short transaction: nothing is held while a request waits.
+  document and a look-up showed it absent. Every step is its own short transaction: nothing is
+  held while a request waits.
 - `export_lease()` keeps two workers from exporting one object to one connection at the same
   time, without a database lock held across HTTP: a lease row, taken and released in short
   transactions, that another transfer can take over once its holder no longer runs.
