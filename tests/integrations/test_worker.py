@@ -2,6 +2,7 @@
 back to pending at once; its heartbeat lets the reaper notice a killed worker within about two
 minutes instead of fifteen. (tests/integrations/test_cluster_shutdown.py does it for real.)"""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -152,11 +153,12 @@ def test_heartbeat_thread_renews_the_running_transfer_until_stopped(connection, 
 
     heartbeat.start()
     try:
-        deadline = timezone.now() + timedelta(seconds=5)
+        deadline = timezone.now() + timedelta(seconds=15)
         while timezone.now() < deadline:
             transfer.refresh_from_db()
             if transfer.heartbeat_at:
                 break
+            time.sleep(0.2)  # leave the heartbeat room to write (SQLite locks the table)
     finally:
         heartbeat.stop()
         heartbeat.join(timeout=5)
