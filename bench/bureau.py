@@ -38,7 +38,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +50,7 @@ import psutil  # noqa: E402
 from bench.harness import ApiTally, SandboxProcess, percentile, postgres_totals  # noqa: E402
 from bench.soak import (  # noqa: E402
     MANAGE,
+    invoice_draft,
     make_client,
     pos_batch_queue,
     products_create,
@@ -119,19 +119,7 @@ def setup_database() -> str:
 
 
 def draft_invoice(client, rng: random.Random):
-    from accounting.models import Account, Invoice, InvoiceLine, Project
-
-    project = rng.choice(list(Project.objects.filter(client=client).select_related("customer")))
-    account = Account.objects.get(client=client, number=3000)
-    invoice = Invoice.objects.create(client=client, customer=project.customer, project=project,
-                                     description="Bureau")  # fmt: skip
-    for n in range(2):
-        line = InvoiceLine(client=client, invoice=invoice, line_no=n + 1, account=account,
-                           description=f"Item {n}", quantity=Decimal("1"),
-                           unit_price=Decimal("100.00"))  # fmt: skip
-        line.compute_amounts()
-        line.save()
-    return invoice
+    return invoice_draft(client, rng, description="Bureau")
 
 
 def finalize(invoice) -> None:

@@ -241,21 +241,27 @@ def make_client(index: int, key: str, sandbox: Sandbox):
     return client
 
 
-def invoice_create(client, rng: random.Random):
+def invoice_draft(client, rng: random.Random, *, description: str = "Soak"):
+    """A draft invoice of two 100.00 lines on account 3000 for one of the client's projects."""
     from accounting.models import Account, Invoice, InvoiceLine, Project
-    from accounting.services import invoice_finalize
 
     project = rng.choice(list(Project.objects.filter(client=client).select_related("customer")))
     account = Account.objects.get(client=client, number=3000)
     invoice = Invoice.objects.create(client=client, customer=project.customer, project=project,
-                                     description="Soak")  # fmt: skip
+                                     description=description)  # fmt: skip
     for n in range(2):
         line = InvoiceLine(client=client, invoice=invoice, line_no=n + 1, account=account,
                            description=f"Item {n}", quantity=Decimal("1"),
                            unit_price=Decimal("100.00"))  # fmt: skip
         line.compute_amounts()
         line.save()
-    return invoice_finalize(invoice=invoice, by=None)
+    return invoice
+
+
+def invoice_create(client, rng: random.Random):
+    from accounting.services import invoice_finalize
+
+    return invoice_finalize(invoice=invoice_draft(client, rng), by=None)
 
 
 def credit_note_create(client, rng: random.Random) -> None:
