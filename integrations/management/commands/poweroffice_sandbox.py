@@ -13,7 +13,7 @@ from integrations.poweroffice import sandbox
 from integrations.poweroffice.sandbox import persistence
 from integrations.poweroffice.sandbox.app import PowerOfficeSandbox, SandboxConfig
 from integrations.poweroffice.sandbox.demo_products import demo_products_ensure
-from integrations.sandbox.persistence import PersistedSandbox, state_file
+from integrations.sandbox.command import sandbox_persisted, state_file_arguments
 from integrations.sandbox.server import SandboxServer
 
 
@@ -46,15 +46,7 @@ class Command(BaseCommand):
             help=_("Requests kept for GET /_sandbox/requests (the oldest are forgotten)."),
         )  # fmt: skip
         parser.add_argument("--verbose-requests", action="store_true", help=_("Log each request."))
-        parser.add_argument(
-            "--state-file", default=None,
-            help=_("JSON file the sandbox keeps its books in across restarts (default: a "
-                   "sandbox-SYSTEM.json file beside the database)."),
-        )
-        parser.add_argument(
-            "--no-state-file", action="store_true",
-            help=_("Keep the books in memory only: start empty, forget them when stopped."),
-        )
+        state_file_arguments(parser)
 
     def handle(self, *args, **options):
         config = SandboxConfig(
@@ -63,12 +55,8 @@ class Command(BaseCommand):
         app = PowerOfficeSandbox(seed=options["seed"], config=config)
         app.faults.configure(latency=options["latency"], jitter=options["jitter"])
         app.log.limit = options["log_limit"]
-        if not options["no_state_file"]:
-            path = options["state_file"] or state_file("poweroffice")
-            app = PersistedSandbox(app, path, dump=persistence.dump, load=persistence.load)
-            message = (_("Books kept in %(path)s (loaded from it).") if app.loaded
-                       else _("Books kept in %(path)s (a new file)."))
-            self.stdout.write(message % {"path": path})
+        app = sandbox_persisted(app, system="poweroffice", persistence=persistence, options=options,
+                                write=self.stdout.write)  # fmt: skip
         with app.lock:
             demo_products_ensure(app.books_for(sandbox.DEFAULT_CLIENT_KEY))
         server = SandboxServer(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from integrations.azets import sandbox
 from integrations.azets.sandbox import persistence
 from integrations.azets.sandbox.app import AzetsSandbox, SandboxConfig
-from integrations.sandbox.persistence import PersistedSandbox, state_file
+from integrations.sandbox.command import sandbox_persisted, state_file_arguments
 from integrations.sandbox.server import SandboxServer
 
 
@@ -26,25 +26,13 @@ class Command(BaseCommand):
         parser.add_argument("--page-size", type=int, default=50,
                             help=_("Expenses per page of the feed."))
         parser.add_argument("--verbose-requests", action="store_true", help=_("Log each request."))
-        parser.add_argument(
-            "--state-file", default=None,
-            help=_("JSON file the sandbox keeps its books in across restarts (default: a "
-                   "sandbox-SYSTEM.json file beside the database)."),
-        )
-        parser.add_argument(
-            "--no-state-file", action="store_true",
-            help=_("Keep the books in memory only: start empty, forget them when stopped."),
-        )
+        state_file_arguments(parser)
 
     def handle(self, *args, **options):
         config = SandboxConfig(page_size=options["page_size"])
         app = AzetsSandbox(seed=options["seed"], config=config)
-        if not options["no_state_file"]:
-            path = options["state_file"] or state_file("azets")
-            app = PersistedSandbox(app, path, dump=persistence.dump, load=persistence.load)
-            message = (_("Books kept in %(path)s (loaded from it).") if app.loaded
-                       else _("Books kept in %(path)s (a new file)."))
-            self.stdout.write(message % {"path": path})
+        app = sandbox_persisted(app, system="azets", persistence=persistence, options=options,
+                                write=self.stdout.write)  # fmt: skip
         server = SandboxServer(
             app, host=options["host"], port=options["port"], quiet=not options["verbose_requests"]
         )
