@@ -28,6 +28,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 TRUE_WORDS = {"yes", "ja", "true", "1"}
 FALSE_WORDS = {"no", "nei", "false", "0"}
+# What reading one cell of an import row can raise; the row's message names column and value.
+UNREADABLE_CELL = (
+    ValueError, ArithmeticError, TypeError, ObjectDoesNotExist, MultipleObjectsReturned,
+)  # fmt: skip
 
 
 def csv_text(data: bytes | str) -> str:
@@ -149,13 +153,7 @@ class ExplainedRowsMixin:
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         try:
             return super().import_field(field, instance, row, is_m2m=is_m2m, **kwargs)
-        except (
-            ValueError,
-            ArithmeticError,
-            TypeError,
-            ObjectDoesNotExist,
-            MultipleObjectsReturned,
-        ) as error:
+        except UNREADABLE_CELL as error:
             raise ValueError(cell_message(field, row, error)) from error
 
     def get_instance(self, instance_loader, row):
@@ -163,13 +161,7 @@ class ExplainedRowsMixin:
             field = self.fields[name]
             try:
                 field.clean(row)
-            except (
-                ValueError,
-                ArithmeticError,
-                TypeError,
-                ObjectDoesNotExist,
-                MultipleObjectsReturned,
-            ) as error:
+            except UNREADABLE_CELL as error:
                 raise ValidationError(
                     {field.column_name: cell_message(field, row, error)}
                 ) from error
