@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import registry
 from .admin_forms import CONFIRM_FIELD, ConnectionForm
+from .admin_readonly import ReadOnlyAdmin
 from .admin_synclog import ClientListFilter, sync_log_paginator, transfers_matching
 from .admin_triage import (
     AttemptDisplay,
@@ -187,17 +188,6 @@ class TransferAttemptInline(AttemptDisplay, admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         # Attempts are part of the transfer's log: whoever may read the transfer reads them.
         return request.user.has_perm("integrations.view_transfer")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 #: Labels of the list's choice columns, looked up directly: Django's get_FOO_display() hashes

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from integrations.admin_readonly import ReadOnlyAdmin
 from integrations.models import Connection
 
 from .export import reconciliation_export
@@ -43,7 +44,7 @@ def object_admin_url(item) -> str:
 
 
 @admin.register(ReconciliationRun)
-class ReconciliationRunAdmin(admin.ModelAdmin):
+class ReconciliationRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "client", "connection", "date_from", "date_to", "status",
                     "findings", "api_calls", "started_by"]  # fmt: skip
     list_filter = ["status", "connection__system", "started_at"]
@@ -52,15 +53,6 @@ class ReconciliationRunAdmin(admin.ModelAdmin):
     raw_id_fields = ["client", "connection"]
     show_full_result_count = False
     change_form_template = "admin/integrations/reconciliationrun/change_form.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("needs a person"))
     def findings(self, obj):
