@@ -93,14 +93,25 @@ def _send(connection: Connection, failures) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         context = _context(connection, list(failures[: MAX_LISTED + 1]), failures.count())
         subject = _subject(connection, context["total"])
-        text = render_to_string("integrations/email/transfer_failed.txt", context)
-        html = render_to_string("integrations/email/transfer_failed.html", context)
+        mail = connection_mail(connection, recipients=recipients, subject=subject,
+                               template="integrations/email/transfer_failed", context=context)
+    mail.send()
+
+
+def connection_mail(
+    connection: Connection, *, recipients: list[str], subject: str, template: str, context: dict
+) -> EmailMultiAlternatives:
+    """A mail to a connection's recipients: `template`.txt and .html rendered in the active
+    language, and the connection's secrets masked wherever they would appear."""
     secrets = connection.secret_values()
     mail = EmailMultiAlternatives(
-        subject=redact(subject, secrets), body=redact(text, secrets), to=recipients
+        subject=redact(subject, secrets),
+        body=redact(render_to_string(f"{template}.txt", context), secrets),
+        to=recipients,
     )
-    mail.attach_alternative(redact(html, secrets), "text/html")
-    mail.send()
+    mail.attach_alternative(redact(render_to_string(f"{template}.html", context), secrets),
+                            "text/html")  # fmt: skip
+    return mail
 
 
 def _subject(connection: Connection, total: int) -> str:

@@ -6,13 +6,10 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from integrations.http import redact
-from integrations.notify import admin_url
+from integrations.notify import admin_url, connection_mail
 
 from .models import NEEDS_A_PERSON, ReconciliationRun
 
@@ -36,13 +33,8 @@ def reconciliation_notify(*, run: ReconciliationRun) -> bool:
         }  # fmt: skip
         subject = _("[Ledgerbridge] %(client)s: reconciliation with %(system)s needs attention") % {
             "client": run.client, "system": context["system"]}
-        text = render_to_string("integrations/email/reconciliation.txt", context)
-        html = render_to_string("integrations/email/reconciliation.html", context)
-    secrets = connection.secret_values()
-    mail = EmailMultiAlternatives(
-        subject=redact(subject, secrets), body=redact(text, secrets), to=recipients
-    )
-    mail.attach_alternative(redact(html, secrets), "text/html")
+        mail = connection_mail(connection, recipients=recipients, subject=subject,
+                               template="integrations/email/reconciliation", context=context)
     try:
         mail.send()
     except Exception:  # noqa: BLE001 - the run and its page stand without the mail
