@@ -327,6 +327,11 @@ INTEGRATIONS_LEASE_SECONDS = env.int("INTEGRATIONS_LEASE_SECONDS", default=300)
 INTEGRATIONS_INCOMPLETE_CONNECTION_WAIT = env.int(
     "INTEGRATIONS_INCOMPLETE_CONNECTION_WAIT", default=600
 )
+# Operators: transfers one task worker process runs side by side (threads, each with its own
+# database connection), so their requests overlap within the API budget. The cluster has
+# Q_WORKERS x this many lanes; about (requests/s x round trip) x 2 fill a budget (10/s at
+# 100 ms: 2). More only lengthen each request's wait for its turn. SQLite runs one at a time.
+INTEGRATIONS_WORKER_LANES = env.int("INTEGRATIONS_WORKER_LANES", default=2)
 # Operators: a task worker renews the heartbeat of the transfer it runs every quarter of this;
 # a running transfer whose heartbeat is older (its worker was killed) goes back to pending.
 INTEGRATIONS_HEARTBEAT_TIMEOUT = env.int("INTEGRATIONS_HEARTBEAT_TIMEOUT", default=120)

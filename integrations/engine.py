@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 import traceback
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from .errors import (
     TransientError,
 )
 from .http import excerpt, redact
+from .lanes import lanes
 from .models import AttemptOutcome, Transfer, TransferAttempt, TransferPriority, TransferStatus
 from .outbox import transfer_schedule, transfers_wake
 from .registry import get_connector
@@ -126,22 +128,61 @@ def transfer_claim_next(*, now: datetime | None = None) -> Transfer | None:
 
 
 def transfers_dispatch(*, seconds: float | None = None) -> int:
-    """A cluster worker's loop: claim the next transfer in fair order and run it, until none is
-    due or `seconds` (default a third of the task timeout) have passed; then, if work may be
-    left, hand the queue one more wake-up. Returns how many transfers ran."""
-    from .worker import transfer_running
-
+    """A cluster worker's run: `INTEGRATIONS_WORKER_LANES` lanes (threads of this process,
+    integrations.lanes) each claim the next transfer in fair order and run it, so requests of
+    several transfers overlap within the budget. A lane with nothing to claim waits while a
+    sibling still runs (what that one finishes may unblock more, and new work may come: it
+    looks again every second) and stops when all are idle. After `seconds` (default a third
+    of the task timeout) no lane claims more; if work may be left, the queue gets one more
+    wake-up. Returns how many transfers ran."""
     seconds = settings.Q_CLUSTER.get("timeout", 300) / 3 if seconds is None else seconds
-    deadline, count = time.monotonic() + seconds, 0
-    while time.monotonic() < deadline:
-        transfer = transfer_claim_next()
-        if transfer is None:
-            return count
-        with transfer_running(transfer.pk):
-            _transfer_run(transfer)
-        count += 1
-    transfer_schedule(None)  # the loop ends on time, not for want of work: wake a worker
-    return count
+    dispatch = _Dispatch(deadline=time.monotonic() + seconds)
+    width = max(1, int(settings.INTEGRATIONS_WORKER_LANES))
+    counts = lanes("transfers", width).map(dispatch.lane, range(width))
+    if dispatch.timed_out:
+        transfer_schedule(None)  # ended on time, not for want of work: wake a worker
+    return sum(counts)
+
+
+class _Dispatch:
+    """The lanes of one `transfers_dispatch`: who is busy, and when to stop."""
+
+    IDLE_LOOK_AGAIN = 1.0  # seconds
+
+    def __init__(self, *, deadline: float) -> None:
+        self.deadline = deadline
+        self.timed_out = False
+        self.busy = 0
+        self.changed = threading.Condition()
+
+    def lane(self, _number: int) -> int:
+        from .worker import transfer_running, worker_stopping
+
+        count = 0
+        while not worker_stopping():
+            if time.monotonic() >= self.deadline:
+                self.timed_out = True
+                break
+            transfer = transfer_claim_next()
+            if transfer is None:
+                with self.changed:
+                    if self.busy == 0:
+                        break  # nobody runs anything: nothing is due
+                    self.changed.wait(self.IDLE_LOOK_AGAIN)
+                continue
+            with self.changed:
+                self.busy += 1
+            try:
+                with transfer_running(transfer.pk):
+                    _transfer_run(transfer)
+            finally:
+                with self.changed:
+                    self.busy -= 1
+                    self.changed.notify_all()
+            count += 1
+        return count
+
+
 # --- end of fair dispatch ------------------------------------------------------------------
 
 
@@ -441,12 +482,11 @@ def transfers_reap_stale(*, now: datetime | None = None) -> int:
     return count
 
 
-def transfer_heartbeat(*, transfer_id: int, worker: str) -> bool:
-    """A sign of life from the worker running the transfer. False when it no longer runs there."""
-    return bool(
-        Transfer.objects.filter(pk=transfer_id, status=TransferStatus.RUNNING, worker=worker)
-        .update(heartbeat_at=timezone.now())
-    )
+def transfers_heartbeat(*, transfer_ids: list[int], worker: str) -> int:
+    """A sign of life from the worker running the transfers; returns how many still run there."""
+    return Transfer.objects.filter(
+        pk__in=transfer_ids, status=TransferStatus.RUNNING, worker=worker
+    ).update(heartbeat_at=timezone.now())
 
 
 INTERRUPTED_TEXT = (

@@ -13,9 +13,9 @@ POS batch or a re-queue of 2,000 failures hold every other client's work for min
   initial syncs, re-queues and re-transfers are bulk (`transfer_priority_for`). Code that starts
   bulk work of another kind (reconciliation, a data migration) wraps it in `bulk_work()`, or
   passes `priority=TransferPriority.BULK` to `transfer_enqueue`.
-- **A worker kept for interactive work.** At most `bulk_slots()` bulk transfers run at once
-  (default: the cluster's workers less one), so a long POS batch or import never occupies every
-  worker while an invoice waits.
+- **Lanes kept for interactive work.** At most `bulk_slots()` bulk transfers run at once
+  (default: half the cluster's lanes), so long POS batches or imports never occupy every lane
+  while an invoice waits.
 
 The pick itself (`transfer_claim_next` in the engine) claims the first unlocked transfer of the
 first client in this order, so concurrent workers never wait for each other. Every worker of
@@ -75,13 +75,19 @@ def cluster_workers() -> int:
     return int(settings.Q_CLUSTER.get("workers") or 1)
 
 
+def cluster_lanes() -> int:
+    """Transfers one cluster runs at once: its workers times each worker's lanes."""
+    return cluster_workers() * max(1, int(settings.INTEGRATIONS_WORKER_LANES))
+
+
 def bulk_slots() -> int:
     """How many bulk transfers may run at once across the installation: the setting
-    INTEGRATIONS_BULK_WORKERS, or the cluster's workers less one (at least one)."""
+    INTEGRATIONS_BULK_WORKERS, or half the cluster's lanes (at least one), so the other half
+    is always free for what a user just did."""
     configured = getattr(settings, "INTEGRATIONS_BULK_WORKERS", None)
     if configured:
         return max(1, int(configured))
-    return max(1, cluster_workers() - 1)
+    return max(1, cluster_lanes() // 2)
 
 
 def _last_served() -> Subquery:

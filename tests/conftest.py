@@ -22,6 +22,11 @@ def _test_settings(settings, tmp_path, monkeypatch):
     from integrations.ratelimit import reset_rate_limiters
 
     reset_rate_limiters()
+    yield
+    # Lanes (worker threads) keep their database connections; a test ends with none open.
+    from integrations.lanes import lanes_stop_all
+
+    lanes_stop_all()
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import queue
 import threading
 from collections import defaultdict
 from decimal import Decimal
@@ -25,8 +24,6 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection as db_connection
-from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,6 +32,7 @@ from accounting.money import ZERO, money_display, round_money, split_vat
 from integrations.base import DocumentExporter, ImportReport, PosProduct, TransferContext
 from integrations.documents import document_reference_of
 from integrations.errors import AuthError, DataError, NotFound, OutcomeUnknown, PermanentError
+from integrations.lanes import lanes as lane_pool
 from integrations.models import ExternalLink, Operation, TransferKind
 from pos.batch import pos_batch_finish
 from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
@@ -399,67 +397,46 @@ class PosBatchExporter:
 
 
 class _Lanes:
-    """Sales of a batch in flight at once: `POWEROFFICE_POS_CONCURRENCY` threads, each with its
-    own API client and database connection (closed when the batch ends), so the batch's
-    requests overlap within the rate budget. One lane (no thread) on SQLite (one writer) and
-    inside a caller's transaction (other connections would not see its rows). The first error
-    that stops the batch (AuthError, a database fault) is raised in the caller once the page's
-    sales in flight have finished."""
+    """Sales of a batch in flight at once, on the process's `pos` lanes
+    (integrations.lanes: `POWEROFFICE_POS_CONCURRENCY` threads that keep their database
+    connections), so the batch's requests overlap within the rate budget. Each thread sends
+    with its own API client. One at a time on SQLite (one writer) and inside a caller's
+    transaction. The first error that stops the batch (AuthError, a database fault) is raised
+    once the page's sales in flight have ended; the rest of the page is not sent."""
 
     def __init__(self, owner: PosBatchExporter, batch: PosBatch, report, unknown) -> None:
         self.owner, self.batch, self.report, self.unknown = owner, batch, report, unknown
-        wanted = django_settings.POWEROFFICE_POS_CONCURRENCY
-        alone = db_connection.vendor == "sqlite" or db_connection.in_atomic_block
-        self.count = 1 if alone else max(1, wanted)
         self.lock = threading.Lock()
-        self.work: queue.Queue = queue.Queue()
-        self.errors: list[BaseException] = []
-        self.threads: list[threading.Thread] = []
-        self.inline = owner._sale_exporter(batch) if self.count == 1 else None
+        self.stop = threading.Event()
+        self.local = threading.local()  # each thread's exporter, for this batch only
 
     def __enter__(self) -> _Lanes:
-        for _n in range(self.count if self.inline is None else 0):
-            thread = threading.Thread(target=self._lane, daemon=True)
-            thread.start()
-            self.threads.append(thread)
         return self
 
     def __exit__(self, *exc) -> None:
-        for _thread in self.threads:
-            self.work.put(None)
-        for thread in self.threads:
-            thread.join()
+        return None
 
     def send(self, sales: list[PosSale]) -> None:
-        if self.inline is not None:
-            for sale in sales:
-                self.owner.send_one(self.inline, sale, self.report, self.unknown, self.lock)
-            return
-        for sale in sales:
-            self.work.put(sale)
-        self.work.join()
-        if self.errors:
-            raise self.errors[0]
+        pool = lane_pool("pos", django_settings.POWEROFFICE_POS_CONCURRENCY)
+        pool.map(self._send, sales)
 
-    def _lane(self) -> None:
+    def _send(self, sale: PosSale) -> None:
+        if self.stop.is_set():
+            return
+        try:
+            exporter = getattr(self.local, "exporter", None)
+            if exporter is None:
+                exporter = self.local.exporter = self._exporter()
+            self.owner.send_one(exporter, sale, self.report, self.unknown, self.lock)
+        except BaseException:
+            self.stop.set()
+            raise
+
+    def _exporter(self) -> PosSaleExporter:
         context = TransferContext(
             transfer=self.owner.context.transfer, connector=self.owner.context.connector
         )
-        exporter = None
-        try:
-            while (sale := self.work.get()) is not None:
-                try:
-                    if exporter is None and not self.errors:
-                        exporter = PosBatchExporter(context)._sale_exporter(self.batch)
-                    if not self.errors:
-                        self.owner.send_one(exporter, sale, self.report, self.unknown, self.lock)
-                except BaseException as err:  # noqa: BLE001 - handed to the batch's thread
-                    with self.lock:
-                        self.errors.append(err)
-                finally:
-                    self.work.task_done()
-        finally:
-            connections.close_all()
+        return PosBatchExporter(context)._sale_exporter(self.batch)
 
 
 __all__ = [

@@ -85,8 +85,9 @@ def test_bulk_work_leaves_a_worker_for_interactive_work(connection, settings):
     assert waiting_batch.status == TransferStatus.PENDING
 
 
-def test_default_bulk_slots_are_the_cluster_workers_less_one(connection, settings):
-    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 3}
+def test_default_bulk_slots_are_half_the_clusters_lanes(connection, settings):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
+    settings.INTEGRATIONS_WORKER_LANES = 2
     settings.INTEGRATIONS_BULK_WORKERS = None
     for _ in range(2):
         due(ConnectionFactory(), priority=TransferPriority.BULK, status=TransferStatus.RUNNING,

@@ -24,22 +24,9 @@ def cluster_worker(monkeypatch, settings):
     settings.INTEGRATIONS_HEARTBEAT_TIMEOUT = 120
     monkeypatch.setitem(worker._state, "installed", True)
     monkeypatch.setitem(worker._state, "stopping", False)
-    monkeypatch.setitem(worker._state, "transfer_id", None)
-    monkeypatch.setattr(worker, "Heartbeat", NoThreadHeartbeat)
-
-
-class NoThreadHeartbeat:
-    """The heartbeat thread's interface, without a thread (its own database connection would
-    not see this test's transaction)."""
-
-    def __init__(self, transfer_id):
-        self.transfer_id = transfer_id
-
-    def start(self):
-        pass
-
-    def stop(self):
-        pass
+    monkeypatch.setattr(worker, "_running", set())
+    # No heartbeat thread: its own database connection would not see this test's transaction.
+    monkeypatch.setattr(worker, "heartbeat_ensure", lambda: None)
 
 
 def sigterm_during(request):
@@ -106,8 +93,8 @@ class TestHeartbeat:
     def test_heartbeat_renews_only_the_claiming_workers_transfer(self, connection):
         transfer = TransferFactory(connection=connection, status=TransferStatus.RUNNING,
                                    worker="host:1")  # fmt: skip
-        assert engine.transfer_heartbeat(transfer_id=transfer.pk, worker="host:1")
-        assert not engine.transfer_heartbeat(transfer_id=transfer.pk, worker="host:2")
+        assert engine.transfers_heartbeat(transfer_ids=[transfer.pk], worker="host:1") == 1
+        assert engine.transfers_heartbeat(transfer_ids=[transfer.pk], worker="host:2") == 0
         transfer.refresh_from_db()
         assert transfer.heartbeat_at is not None
 
@@ -145,25 +132,35 @@ class TestHeartbeat:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_heartbeat_thread_renews_the_running_transfer_until_stopped(connection, settings):
+def test_heartbeat_thread_renews_every_transfer_the_process_runs(connection, settings,
+                                                                  monkeypatch):
     settings.INTEGRATIONS_HEARTBEAT_TIMEOUT = 4  # a beat every second
-    transfer = TransferFactory(connection=connection, status=TransferStatus.RUNNING,
-                               worker=worker.worker_name())  # fmt: skip
-    heartbeat = worker.Heartbeat(transfer.pk)
+    monkeypatch.setattr(worker, "_running", set())
+    mine = [
+        TransferFactory(connection=connection, status=TransferStatus.RUNNING,
+                        worker=worker.worker_name(), object_id=connection.pk + n)
+        for n in (1, 2)
+    ]  # fmt: skip
+    finished = TransferFactory(connection=connection, worker=worker.worker_name(),
+                               object_id=connection.pk + 3)  # fmt: skip
+    worker._running.update({mine[0].pk, mine[1].pk, finished.pk})
+    heartbeat = worker.Heartbeat()
 
     heartbeat.start()
     try:
         deadline = timezone.now() + timedelta(seconds=15)
         while timezone.now() < deadline:
-            transfer.refresh_from_db()
-            if transfer.heartbeat_at:
+            if Transfer.objects.filter(pk__in=[t.pk for t in mine],
+                                       heartbeat_at__isnull=False).count() == 2:  # fmt: skip
                 break
             time.sleep(0.2)  # leave the heartbeat room to write (SQLite locks the table)
     finally:
         heartbeat.stop()
         heartbeat.join(timeout=5)
 
-    assert transfer.heartbeat_at is not None
+    assert Transfer.objects.filter(pk__in=[t.pk for t in mine], heartbeat_at__isnull=False
+                                   ).count() == 2  # fmt: skip
+    assert Transfer.objects.get(pk=finished.pk).heartbeat_at is None  # pending: not renewed
     assert not heartbeat.is_alive()
 
 

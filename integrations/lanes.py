@@ -1,0 +1,138 @@
+"""Lanes: a worker process's threads that keep requests in flight side by side (issue 19).
+
+One transfer (or one POS sale) at a time per worker process leaves the API budget unused: each
+request waits ~100 ms for its answer, and a transfer makes several in turn. A `Lanes` pool runs
+jobs on a few threads of the process instead, so requests of different transfers (or sales)
+overlap within the shared budget (the rate limiter still spaces every one of them).
+
+- **The threads stay.** A pool's threads are started on first use and live as long as the
+  process; each keeps its database connection between jobs (CONN_MAX_AGE, health-checked), so
+  a busy worker opens no new connection per transfer or per batch. Before and after each job
+  the thread drops its connection only if it is broken or older than CONN_MAX_AGE, as Django
+  does around a request.
+- **Daemon threads.** A worker stopping (SIGTERM: `integrations.worker`) does not wait for a
+  lane's request; the transfers the process ran are put back to pending by the main thread.
+- **One lane where threads cannot help:** on SQLite (one writer at a time) and inside a
+  caller's transaction (other connections would not see its rows) jobs run inline, one after
+  another, in the calling thread.
+- **Forks.** A pool notices that it was inherited by a forked process (its threads were not)
+  and starts its own.
+
+Pools are named (`lanes("transfers")`, `lanes("pos")`): a transfer running on a transfers
+lane may send its POS sales on the pos lanes without ever waiting for a lane of its own pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, wait
+from typing import Any
+
+from django import db
+from django.db import connection as db_connection
+
+logger = logging.getLogger(__name__)
+
+
+def threads_useful() -> bool:
+    """False where a second thread's connection could not help (SQLite; a caller's open
+    transaction, whose rows other connections do not see)."""
+    return db_connection.vendor != "sqlite" and not db_connection.in_atomic_block
+
+
+class Lanes:
+    """A fixed number of daemon threads taking jobs from one queue (see the module text)."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = max(1, size)
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._pid = os.getpid()
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """fn(item) for every item, up to `size` at once; waits for all and returns their
+        results in order. The first exception (in item order) is raised once every job has
+        ended. Inline, one by one, where threads cannot help (`threads_useful`)."""
+        items = list(items)
+        if self.size == 1 or len(items) <= 1 or not threads_useful():
+            return [fn(item) for item in items]
+        self._start(min(self.size, len(items)))
+        futures = []
+        for item in items:
+            future: Future = Future()
+            self._jobs.put((future, fn, item))
+            futures.append(future)
+        wait(futures)  # a signal handler's exception (SIGTERM) interrupts this wait
+        return [future.result() for future in futures]
+
+    def _start(self, wanted: int) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's threads did not come along
+                self._pid, self._threads = os.getpid(), []
+                self._jobs = queue.SimpleQueue()
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            while len(self._threads) < wanted:
+                thread = threading.Thread(
+                    target=self._serve, name=f"lane-{self.name}-{len(self._threads) + 1}",
+                    args=(self._jobs,), daemon=True,
+                )  # fmt: skip
+                thread.start()
+                self._threads.append(thread)
+
+    def stop(self) -> None:
+        """End the threads (each closes its database connections); the next `map` starts new
+        ones. For tests and benches that must leave no connection open."""
+        with self._lock:
+            threads, self._threads = self._threads, []
+            for _thread in threads:
+                self._jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue) -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                db.connections.close_all()
+                return
+            future, fn, item = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            db.close_old_connections()  # a broken or too old connection: start afresh
+            try:
+                result = fn(item)
+            except BaseException as err:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(err)
+            else:
+                future.set_result(result)
+            finally:
+                db.close_old_connections()
+
+
+_pools: dict[str, Lanes] = {}
+_pools_lock = threading.Lock()
+
+
+def lanes(name: str, size: int) -> Lanes:
+    """The process's pool `name`, grown to `size` threads if it was smaller."""
+    with _pools_lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = Lanes(name, size)
+        pool.size = max(1, size)
+        return pool
+
+
+def lanes_stop_all() -> None:
+    """Stop every pool's threads (see `Lanes.stop`)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        pool.stop()

@@ -1,0 +1,145 @@
+"""Lanes: a worker process keeps several requests in flight, on threads that stay (issue 19)."""
+
+import json
+import re
+import threading
+
+import pytest
+from django.db import connection as db_connection
+from django.db.backends.signals import connection_created
+
+from integrations import engine, lanes, worker
+from integrations.models import Transfer, TransferStatus
+from tests.factories.integrations import ConnectionFactory, TransferFactory
+
+from .testconnector import BASE_URL
+
+
+@pytest.fixture
+def threaded(monkeypatch):
+    """Lanes use threads whatever the database (the jobs here touch none)."""
+    monkeypatch.setattr(lanes, "threads_useful", lambda: True)
+    return lanes.Lanes("test", 3)
+
+
+class TestLanes:
+    def test_jobs_run_side_by_side_and_results_come_back_in_order(self, threaded):
+        together = threading.Barrier(3, timeout=10)  # breaks unless three run at once
+
+        def job(n):
+            together.wait()
+            return n * 10
+
+        assert threaded.map(job, [1, 2, 3]) == [10, 20, 30]
+
+    def test_the_threads_stay_for_the_next_jobs(self, threaded):
+        first = set(threaded.map(lambda _: threading.get_ident(), range(6)))
+        threads = list(threaded._threads)
+        second = set(threaded.map(lambda _: threading.get_ident(), range(6)))
+        assert threaded._threads == threads and len(threads) == 3
+        assert first | second <= {thread.ident for thread in threads}
+        assert threading.get_ident() not in first
+
+    def test_an_error_is_raised_after_every_job_ended(self, threaded):
+        ended = []
+
+        def job(n):
+            if n == 1:
+                raise ValueError("sale 1 is broken")
+            ended.append(n)
+
+        with pytest.raises(ValueError, match="sale 1 is broken"):
+            threaded.map(job, [0, 1, 2, 3])
+        assert sorted(ended) == [0, 2, 3]
+
+    @pytest.mark.django_db
+    def test_inline_where_threads_cannot_help(self):
+        """SQLite has one writer; a test's (or a command's) transaction hides its rows from
+        other connections: the jobs run in the calling thread."""
+        pool = lanes.Lanes("inline", 4)
+        assert set(pool.map(lambda _: threading.get_ident(), range(5))) == {threading.get_ident()}
+
+
+def _records_answering_together(http, count: int):
+    """POST /records answers only once `count` requests wait at once (or fails after 10 s)."""
+    together = threading.Barrier(count, timeout=10)
+
+    def answer(request):
+        together.wait()
+        reference = json.loads(request.body)["reference"]
+        return 201, {}, json.dumps({"id": f"R-{reference}"})
+
+    http.add_callback("POST", f"{BASE_URL}/records", callback=answer)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_runs_transfers_of_two_clients_at_once_and_stays_connected(
+    connector, http, settings, monkeypatch
+):
+    if db_connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one transfer at a time (one writer)")
+    settings.INTEGRATIONS_WORKER_LANES = 2
+    monkeypatch.setitem(worker._state, "installed", True)  # a prepared cluster worker
+    monkeypatch.setitem(worker._state, "stopping", False)
+    monkeypatch.setattr(worker, "_running", set())
+    monkeypatch.setattr(worker, "heartbeat_ensure", lambda: None)
+    transfers = [TransferFactory(connection=ConnectionFactory()) for _ in range(2)]
+    _records_answering_together(http, 2)
+
+    assert engine.transfers_dispatch(seconds=60) == 2
+
+    statuses = set(Transfer.objects.values_list("status", flat=True))
+    assert statuses == {TransferStatus.SUCCEEDED}, [t.last_error for t in Transfer.objects.all()]
+
+    # A second run of the same worker reuses the lanes' connections: none is opened.
+    opened = []
+    connection_created.connect(lambda **kw: opened.append(kw), weak=False, dispatch_uid="t")
+    try:
+        for transfer in transfers:
+            Transfer.objects.filter(pk=transfer.pk).update(status=TransferStatus.PENDING)
+        http.put(re.compile(rf"{re.escape(BASE_URL)}/records/R-.*"), status=204)
+        engine.transfers_dispatch(seconds=60)
+    finally:
+        connection_created.disconnect(dispatch_uid="t")
+    assert opened == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_while_lanes_run_puts_every_running_transfer_back(
+    connector, http, settings, monkeypatch
+):
+    if db_connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one transfer at a time (one writer)")
+    settings.INTEGRATIONS_WORKER_LANES = 2
+    monkeypatch.setitem(worker._state, "installed", True)
+    monkeypatch.setitem(worker._state, "stopping", False)
+    monkeypatch.setattr(worker, "_running", set())
+    monkeypatch.setattr(worker, "heartbeat_ensure", lambda: None)
+    transfers = [TransferFactory(connection=ConnectionFactory()) for _ in range(3)]
+    in_flight = threading.Barrier(3, timeout=10)  # two lanes and the test
+    leave = threading.Event()
+
+    def hang(request):
+        in_flight.wait()
+        leave.wait(10)
+        return 503, {}, ""
+
+    http.add_callback("POST", f"{BASE_URL}/records", callback=hang)
+
+    def sigterm_once_both_are_in_flight():
+        in_flight.wait()
+        # As the signal arrives in the main thread while it waits for the lanes:
+        worker._state["stopping"] = True
+        worker._release_all()
+        leave.set()
+
+    stopper = threading.Thread(target=sigterm_once_both_are_in_flight)
+    stopper.start()
+    engine.transfers_dispatch(seconds=60)
+    stopper.join()
+
+    rows = {t.pk: t for t in Transfer.objects.filter(pk__in=[t.pk for t in transfers])}
+    assert sum(1 for t in rows.values() if t.attempts == 0) == 3  # none used up an attempt
+    assert all(t.status == TransferStatus.PENDING for t in rows.values())
+    released = [t for t in rows.values() if "stopped (service shutdown)" in t.last_error]
+    assert len(released) == 2  # the two in flight; the third was never claimed
