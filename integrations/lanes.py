@@ -7,9 +7,9 @@ overlap within the shared budget (the rate limiter still spaces every one of the
 
 - **The threads stay.** A pool's threads are started on first use and live as long as the
   process; each keeps its database connection between jobs (CONN_MAX_AGE, health-checked), so
-  a busy worker opens no new connection per transfer or per batch. Before and after each job
-  the thread drops its connection only if it is broken or older than CONN_MAX_AGE, as Django
-  does around a request.
+  a busy worker opens no new connection per transfer or per batch. Before each job the thread
+  drops its connection if it failed or is older than CONN_MAX_AGE, as Django does before a
+  request (`_connections_refresh`).
 - **Daemon threads.** A worker stopping (SIGTERM: `integrations.worker`) does not wait for a
   lane's request; the transfers the process ran are put back to pending by the main thread.
 - **One lane where threads cannot help:** on SQLite (one writer at a time) and inside a
@@ -28,6 +28,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
 from typing import Any
@@ -97,6 +98,7 @@ class Lanes:
 
     @staticmethod
     def _serve(jobs: queue.SimpleQueue) -> None:
+        last_job_ended = 0.0
         while True:
             job = jobs.get()
             if job is None:
@@ -105,7 +107,7 @@ class Lanes:
             future, fn, item = job
             if not future.set_running_or_notify_cancel():
                 continue
-            db.close_old_connections()  # a broken or too old connection: start afresh
+            _connections_refresh(idle=time.monotonic() - last_job_ended)
             try:
                 result = fn(item)
             except BaseException as err:  # noqa: BLE001 - handed to the waiting caller
@@ -113,7 +115,21 @@ class Lanes:
             else:
                 future.set_result(result)
             finally:
-                db.close_old_connections()
+                last_job_ended = time.monotonic()
+
+
+#: A lane idle for longer than this checks its connection (CONN_HEALTH_CHECKS) before use.
+IDLE_HEALTH_CHECK = 5.0
+
+
+def _connections_refresh(*, idle: float) -> None:
+    """Before a job, as Django does before a request: close this thread's connections that
+    failed or outlived CONN_MAX_AGE. The health check (one `SELECT 1`) is kept for a lane
+    that was idle a while; right after a job that ended well the connection is known good."""
+    for connection in db.connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+        if connection.connection is not None and idle < IDLE_HEALTH_CHECK:
+            connection.health_check_done = True
 
 
 _pools: dict[str, Lanes] = {}
