@@ -30,6 +30,7 @@ from .documents import (
     document_state_of,
     documents_with_state,
     export_lease,
+    transfer_object_lease,
 )
 from .errors import (
     AuthError,
@@ -252,13 +253,7 @@ class BaseConnector:
     def run(self, transfer: Transfer, context: TransferContext) -> ExportResult | ImportReport:
         """Run the exporter or importer registered for the transfer's kind."""
         if transfer.kind in self.exporters:
-            exporter = self.exporters[transfer.kind](context)
-            obj = exporter.load(transfer)
-            if obj is None:
-                raise DataError(
-                    _("%(object)s no longer exists.") % {"object": transfer.describe_object()}
-                )
-            return exporter.export(obj, operation=transfer.operation)
+            return self.exporters[transfer.kind](context).export_transfer(transfer)
         if transfer.kind in self.importers:
             return self.importers[transfer.kind](context).run()
         raise ConnectionMisconfigured(
@@ -296,6 +291,18 @@ class BaseExporter:
         return self.context.client
 
     # -- the template -------------------------------------------------------------------------
+    def export_transfer(self, transfer: Transfer) -> ExportResult:
+        """Export the transfer's object (the engine's way in, through `BaseConnector.run`)."""
+        return self.export(self.load_existing(transfer), operation=transfer.operation)
+
+    def load_existing(self, transfer: Transfer) -> models.Model:
+        obj = self.load(transfer)
+        if obj is None:
+            raise DataError(
+                _("%(object)s no longer exists.") % {"object": transfer.describe_object()}
+            )
+        return obj
+
     def export(self, obj: models.Model, *, operation: str = Operation.UPSERT) -> ExportResult:
         reason = self.should_skip(obj)
         if reason:
@@ -343,7 +350,12 @@ class BaseExporter:
         )  # fmt: skip
         if model is None or transfer.object_id is None:
             return transfer.object
-        return self.reload_queryset(model).filter(pk=transfer.object_id).first()
+        return self.load_queryset(model).filter(pk=transfer.object_id).first()
+
+    def load_queryset(self, model: type[models.Model]) -> models.QuerySet:
+        """The objects `load` reads from: `reload_queryset` (a document adds its link and send,
+        `DocumentExporter`)."""
+        return self.reload_queryset(model)
 
     def reload_queryset(self, model: type[models.Model]) -> models.QuerySet:
         """The objects, with the related rows the exporter reads (select_related)."""
@@ -424,26 +436,63 @@ class DocumentExporter(BaseExporter):
     what we are master of) and binds what it finds; it sends again only when the look-up shows
     the document absent. A refusal of the send triggers the same look-up before the transfer
     fails. Nothing here depends on the remote system refusing duplicates, nor on its words.
+
+    The engine's transfer of a document takes the lease first and reads the document once,
+    under it (`export_transfer`): (lease) load with link and send → should_skip →
+    ensure_dependencies → write → (lease released).
     """
 
     updatable = False
 
+    #: The document `export_transfer` read under its lease, with its link and send (`_state`).
+    _read_under_lease: models.Model | None = None
+    _state: tuple | None = None
+
+    def export_transfer(self, transfer: Transfer) -> ExportResult:
+        """The lease first, then the document, read once with its link and send: nothing is
+        read before the lease only to be read again under it. (`export` of a document loaded
+        elsewhere, e.g. a POS batch's sale, reloads it under the lease instead.)"""
+        if transfer.content_type_id is None or transfer.object_id is None:
+            return super().export_transfer(transfer)
+        with transfer_object_lease(context=self.context):
+            obj = self.load_existing(transfer)
+            self._state = (obj.pk, *document_state_of(obj, connection=self.connection))
+            self._read_under_lease = obj
+            try:
+                return self.export(obj, operation=transfer.operation)
+            finally:
+                self._read_under_lease = None
+
+    def load_queryset(self, model: type[models.Model]) -> models.QuerySet:
+        return self._with_state(model)
+
+    def _with_state(self, model: type[models.Model]) -> models.QuerySet:
+        return documents_with_state(self.reload_queryset(model), connection=self.connection)
+
     def should_skip(self, obj: models.Model) -> str:
-        # The document's and its dependencies' links in one read; under the lease, the
-        # document's own link and send are read afresh (`reload`).
+        # The dependencies' links in one read (and the document's own, unless it was read with
+        # the document under its lease).
+        state = self._state[1:] if obj is self._read_under_lease else None
+        if state is not None:
+            self.context.link_bound(obj, state[0])
         self.context.links_prefetch(
             [obj, *(dependency for _exporter, dependency in self.dependency_objects(obj))]
         )
         link = self.context.link_of(obj)
-        if link is not None and document_send_for(connection=self.connection, obj=obj) is None:
-            return _("already transferred as %(id)s") % {"id": link.external_id}
+        if link is not None:
+            send = state[1] if state is not None else document_send_for(
+                connection=self.connection, obj=obj
+            )  # fmt: skip
+            if send is None:
+                return _("already transferred as %(id)s") % {"id": link.external_id}
         return super().should_skip(obj)
 
     def reload(self, obj: models.Model) -> models.Model:
-        """The document as stored now, with its link and send read in the same statement."""
-        obj = documents_with_state(
-            self.reload_queryset(type(obj)), connection=self.connection
-        ).get(pk=obj.pk)
+        """The document as stored now, with its link and send read in the same statement (no
+        read at all when `export_transfer` read it under the lease already)."""
+        if obj is self._read_under_lease:
+            return obj
+        obj = self._with_state(type(obj)).get(pk=obj.pk)
         self._state = (obj.pk, *document_state_of(obj, connection=self.connection))
         return obj
 

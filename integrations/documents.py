@@ -132,8 +132,29 @@ def export_lease(*, context, obj: models.Model):
     """Hold the lease on exporting `obj` to the context's connection for the block. Re-entrant
     within one attempt (an object reached twice through dependencies). Raises Deferred when
     another running transfer holds it."""
-    key = _key(context.connection, obj)
-    token = (key["content_type"].pk, obj.pk)
+    content_type = ContentType.objects.get_for_model(obj)
+    with _lease_held(context, content_type_id=content_type.pk, object_id=obj.pk, label=obj):
+        yield
+
+
+@contextmanager
+def transfer_object_lease(*, context):
+    """The export lease on the object of the context's transfer, taken before the object is
+    read: a document is then read once, under its lease (`DocumentExporter.export_transfer`).
+    `export_lease` on the same object inside the block is a no-op."""
+    transfer = context.transfer
+    with _lease_held(
+        context, content_type_id=transfer.content_type_id, object_id=transfer.object_id,
+        label=transfer.describe_object(),
+    ):  # fmt: skip
+        yield
+
+
+@contextmanager
+def _lease_held(context, *, content_type_id: int, object_id: int, label):
+    key = {"connection": context.connection, "content_type_id": content_type_id,
+           "object_id": object_id}  # fmt: skip
+    token = (content_type_id, object_id)
     held = context.leases
     if token in held:
         yield
@@ -144,7 +165,7 @@ def export_lease(*, context, obj: models.Model):
     if not _lease_take(key, holder, expires):
         raise Deferred(
             _("%(object)s is being sent by another transfer; this one waits for it.")
-            % {"object": obj},
+            % {"object": label},
             delay=5.0,
         )
     held.add(token)

@@ -47,7 +47,7 @@ from .models import AttemptOutcome, Transfer, TransferAttempt, TransferPriority,
 from .outbox import transfer_schedule, transfers_wake
 from .registry import get_connector
 from .selectors import transfers_due, transfers_stale_running, transfers_waiting_for_same_object
-from .triage import transfer_error_group_update
+from .triage import transfer_error_group_update, transfer_outcome_save
 from .worker import heartbeats_enabled, worker_name
 
 logger = logging.getLogger(__name__)
@@ -266,8 +266,7 @@ def _on_result(transfer: Transfer, attempt: TransferAttempt, result) -> None:
         _fail(transfer, attempt, text, AttemptOutcome.ERROR)
         return
     transfer.last_error = ""
-    transfer_error_group_update(transfer=transfer)
-    transfer.save(update_fields=_FINISH_FIELDS)
+    transfer_outcome_save(transfer=transfer, fields=_FINISH_FIELDS)
     attempt.outcome = transfer.status
 
 
@@ -325,8 +324,7 @@ def _fail(transfer: Transfer, attempt: TransferAttempt, text: str, outcome: str)
     transfer.status = TransferStatus.FAILED
     transfer.finished_at = timezone.now()
     transfer.last_error = text[:ERROR_LENGTH]
-    transfer_error_group_update(transfer=transfer)
-    transfer.save(update_fields=_FINISH_FIELDS)
+    transfer_outcome_save(transfer=transfer, fields=_FINISH_FIELDS)
     attempt.outcome = outcome
     attempt.error = text[:ERROR_LENGTH]
     logger.warning("Transfer %s (%s) failed: %s", transfer.pk, transfer.describe_object(), text)

@@ -32,7 +32,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Operation, Transfer, TransferKind, TransferPriority, TransferStatus
 from .selectors import transfers_due
@@ -101,18 +102,17 @@ def _last_served() -> Subquery:
 def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
     """Due transfers to claim from, one queryset per client in fair order (least recently
     served client first), each ordered interactive first, then by due time. Bulk work is left
-    out while `bulk_slots()` bulk transfers run."""
+    out while `bulk_slots()` bulk transfers run. One query: the running bulk transfers are
+    counted in the same statement as the clients' turns."""
     due = transfers_due(now=now, include_queued=True).order_by()
     clients = list(
         due.values("client_id")
-        .annotate(best=Min("priority"), served=_last_served())
+        .annotate(best=Min("priority"), served=_last_served(), running_bulk=_running_bulk())
         .order_by(F("served").asc(nulls_first=True), "client_id")[:CANDIDATE_CLIENTS]
     )
-    bulk_full = None
+    bulk_full = bool(clients) and clients[0]["running_bulk"] >= bulk_slots()
     for row in clients:
         mine = due.filter(client_id=row["client_id"])
-        if bulk_full is None and any(r["best"] == TransferPriority.BULK for r in clients):
-            bulk_full = transfers_running_bulk() >= bulk_slots()
         if bulk_full:
             if row["best"] == TransferPriority.BULK:
                 continue
@@ -120,7 +120,11 @@ def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
         yield mine.order_by("priority", "next_attempt_at", "pk")
 
 
-def transfers_running_bulk() -> int:
-    return Transfer.objects.filter(
-        status=TransferStatus.RUNNING, priority=TransferPriority.BULK
-    ).count()
+def _running_bulk() -> Coalesce:
+    """How many bulk transfers run now, across the installation (a scalar subquery)."""
+    running = (
+        Transfer.objects.filter(status=TransferStatus.RUNNING, priority=TransferPriority.BULK)
+        .order_by().values("priority").annotate(n=Count("pk")).values("n")
+    )  # fmt: skip
+    return Coalesce(Subquery(running), 0)
+

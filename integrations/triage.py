@@ -12,9 +12,9 @@ category (the error tree's names) with an explanation, what to fix and where:
 
 `error_signature()` groups failures with the same cause (the record's own number and line
 numbers left out), so all of them can be re-queued at once after the fix. The key is computed
-once, when the transfer fails (`transfer_error_group_update()`, called by the engine), and stored
-on `Transfer.error_group` until the failure is resolved; the sync log's "same error" filter only
-counts stored keys through a partial index.
+once, when the transfer fails (`transfer_outcome_save()`, called by the engine), and stored on
+`Transfer.error_group` until the failure is resolved (by the statement saving a later success);
+the sync log's "same error" filter only counts stored keys through a partial index.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -294,21 +295,46 @@ def error_summary(text: str, object_number: str = "", limit: int = 90) -> str:
 # ---------------------------------------------------------------------------------------------
 def transfer_error_group_update(*, transfer: Transfer) -> None:
     """Keep the "same error" grouping in step with the status the engine has just set, before
-    it saves the transfer. A failure stores the key of its cause (`error_signature`), so the
-    sync log never has to read and hash error texts; any other outcome leaves the group. A
-    success also resolves the earlier failures of the same object on the same connection, and
-    so does a skip that found the object already in the accounting system as it is now (an
-    exporter's "unchanged since the last transfer" or "already transferred", which carry the
-    external id): e.g. a customer whose refused change was undone before it was ever sent."""
+    it saves the transfer: a failure stores the key of its cause (`error_signature`), so the
+    sync log never has to read and hash error texts; any other outcome leaves the group."""
     if transfer.status == TransferStatus.FAILED:
         transfer.error_group = error_signature(transfer.last_error, transfer.object_number)
-        return
-    transfer.error_group = ""
+    else:
+        transfer.error_group = ""
+
+
+def transfer_resolves_failures(*, transfer: Transfer) -> bool:
+    """Whether the outcome just set resolves the earlier failures of the same object on the
+    same connection: a success does, and so does a skip that found the object already in the
+    accounting system as it is now (an exporter's "unchanged since the last transfer" or
+    "already transferred", which carry the external id): e.g. a customer whose refused change
+    was undone before it was ever sent."""
     in_step = transfer.status == TransferStatus.SUCCEEDED or (
         transfer.status == TransferStatus.SKIPPED and bool(transfer.external_id)
     )
-    if in_step and transfer.object_id is not None:
-        transfers_superseded_failures(transfer=transfer).update(error_group="")
+    return in_step and transfer.object_id is not None
+
+
+def transfer_outcome_save(*, transfer: Transfer, fields: Iterable[str]) -> None:
+    """Save the outcome the engine has set on `transfer` (its `fields`) with its grouping, in
+    one statement: when the outcome resolves the earlier failures of the object
+    (`transfer_resolves_failures`), the same UPDATE takes them out of their group."""
+    transfer_error_group_update(transfer=transfer)
+    fields = {*fields, "error_group"}
+    if not transfer_resolves_failures(transfer=transfer):
+        transfer.save(update_fields=fields)
+        return
+    this = Q(pk=transfer.pk)
+    values = {
+        name: Case(
+            When(this, then=Value(getattr(transfer, name),
+                                  output_field=Transfer._meta.get_field(name))),
+            default=F(name),
+        )  # fmt: skip
+        for name in sorted(fields - {"error_group"})
+    }
+    same_object = Transfer.objects.filter(this) | transfers_superseded_failures(transfer=transfer)
+    same_object.update(error_group="", **values)
 
 
 def transfers_superseded_failures(*, transfer: Transfer):

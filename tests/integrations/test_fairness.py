@@ -85,6 +85,24 @@ def test_bulk_work_leaves_a_worker_for_interactive_work(connection, settings):
     assert waiting_batch.status == TransferStatus.PENDING
 
 
+def test_with_every_bulk_slot_taken_a_client_is_offered_only_its_interactive_work(
+    connection, settings
+):
+    """Even when no client waits with bulk work alone (another worker may hold the invoice
+    locked, and the batch behind it must not take a worker then)."""
+    from integrations.fairness import transfers_fair_choices
+
+    settings.INTEGRATIONS_BULK_WORKERS = 1
+    due(ConnectionFactory(), priority=TransferPriority.BULK, status=TransferStatus.RUNNING,
+        started_at=timezone.now())  # fmt: skip
+    invoice = due(connection, minutes_ago=1)
+    due(connection, minutes_ago=30, priority=TransferPriority.BULK)
+
+    [offered] = transfers_fair_choices(now=timezone.now())
+
+    assert list(offered) == [invoice]
+
+
 def test_default_bulk_slots_are_half_the_clusters_lanes(connection, settings):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "workers": 2}
     settings.INTEGRATIONS_WORKER_LANES = 2

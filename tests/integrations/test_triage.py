@@ -14,7 +14,7 @@ from integrations.models import AttemptOutcome, Transfer, TransferKind, Transfer
 from integrations.triage import (
     error_signature,
     failure_groups,
-    transfer_error_group_update,
+    transfer_outcome_save,
     transfer_triage,
     transfers_same_error,
 )
@@ -28,6 +28,8 @@ from tests.factories.integrations import (
 from .testconnector import BASE_URL
 
 pytestmark = pytest.mark.django_db
+#: What the engine saves when a transfer ends (integrations.engine._FINISH_FIELDS, in part).
+OUTCOME = ("status", "external_id", "last_error")
 VAT = "Invoice {n} line {line}: account 3000 has no external VAT code. Set it on the account."
 
 
@@ -244,16 +246,39 @@ class TestStoredGroups:
         failure = failed(connection, "Customer 10023: number 50001 is outside the series", "10023")
         in_step = TransferFactory(connection=connection, object_id=failure.object_id,
                                   status=TransferStatus.SKIPPED, external_id="4711")  # fmt: skip
-        transfer_error_group_update(transfer=in_step)
+        transfer_outcome_save(transfer=in_step, fields=OUTCOME)
         failure.refresh_from_db()
         assert failure.error_group == "" and failure.is_resolved_failure
+
+    def test_the_statement_saving_a_success_resolves_only_the_same_objects_failures(
+        self, connection
+    ):
+        """One UPDATE saves the outcome and resolves: the failure keeps its own status and
+        text, a failure of another object or on another connection keeps its group."""
+        failure = failed(connection, VAT.format(n=10023, line=1), "10023")
+        other_object = failed(connection, VAT.format(n=10024, line=1), "10024")
+        elsewhere = failed(ConnectionFactory(), VAT.format(n=10023, line=1), "10023")
+        success = TransferFactory(connection=connection, object_id=failure.object_id,
+                                  status=TransferStatus.RUNNING)  # fmt: skip
+        success.status, success.external_id = TransferStatus.SUCCEEDED, "4711"
+        success.last_error = ""
+
+        transfer_outcome_save(transfer=success, fields=OUTCOME)
+
+        for row in (failure, other_object, elsewhere, success):
+            row.refresh_from_db()
+        assert (success.status, success.external_id) == (TransferStatus.SUCCEEDED, "4711")
+        assert failure.is_resolved_failure
+        assert (failure.status, failure.external_id) == (TransferStatus.FAILED, "")
+        assert failure.last_error == VAT.format(n=10023, line=1)
+        assert other_object.error_group and elsewhere.error_group
 
     def test_a_skip_without_external_id_leaves_the_failure_alone(self, connection):
         """Skipped as not to be sent (e.g. dated before the connection's start): not in step."""
         failure = failed(connection, VAT.format(n=10023, line=1), "10023")
         skipped = TransferFactory(connection=connection, object_id=failure.object_id,
                                   status=TransferStatus.SKIPPED, external_id="")  # fmt: skip
-        transfer_error_group_update(transfer=skipped)
+        transfer_outcome_save(transfer=skipped, fields=OUTCOME)
         failure.refresh_from_db()
         assert failure.error_group == error_signature(failure.last_error, "10023")
 
@@ -261,7 +286,7 @@ class TestStoredGroups:
         failure = failed(connection, VAT.format(n=10023, line=1), "10023")
         other = TransferFactory(connection=connection, object_id=failure.object_id + 1,
                                 status=TransferStatus.SUCCEEDED)  # fmt: skip
-        transfer_error_group_update(transfer=other)
+        transfer_outcome_save(transfer=other, fields=OUTCOME)
         failure.refresh_from_db()
         assert failure.error_group == error_signature(failure.last_error, "10023")
 

@@ -423,31 +423,79 @@ class TestInvoiceExport:
 
 
 # -- statements ---------------------------------------------------------------------------------
+def statements_of(captured) -> list[str]:
+    """The statements sent, savepoints (the test's own transaction) and the cache's table left
+    out."""
+    return [
+        q["sql"] for q in captured.captured_queries
+        if "SAVEPOINT" not in q["sql"] and "_cache" not in q["sql"]
+    ]  # fmt: skip
+
+
 class TestStatementsPerInvoice:
     """What one more invoice of a known customer costs the database, the engine's bookkeeping
-    (claim, attempt, outcome) included: read the links and the send once, no COUNT, no per-field
-    UPDATE. Savepoints (the test's own transaction) and the cache's table are left out."""
+    (pick, claim, attempt, outcome) included: the document read once, under its lease, with its
+    link and send; no COUNT; earlier failures of the object resolved by the finishing UPDATE."""
 
-    def test_a_repeat_invoice_costs_at_most_16_statements(self, connection, http, run):
-        from django.db import connection as db
-        from django.test.utils import CaptureQueriesContext
-
+    @pytest.fixture
+    def repeat_invoice(self, connection, http, run):
         mock_invoice_happy_path(http)
         customer = CustomerFactory(client=connection.client, number=10001)
         first = run(finalized(connection, customer=customer), TransferKind.INVOICE, connection)
+        assert first.status == TransferStatus.SUCCEEDED, first.last_error
         invoice = finalized(connection, customer=customer)
         [transfer] = Transfer.objects.filter(object_id=invoice.pk, kind=TransferKind.INVOICE)
         second = {**VOUCHER, "Id": "5e0c9a1b-2d3f-4a5b-8c7d-6e5f4a3b2c1d"}
         http.replace("POST", f"{API}/Vouchers/OutgoingInvoiceJournals", json=second, status=201)
+        return transfer
+
+    def assert_posted(self, transfer):
+        transfer.refresh_from_db()
+        assert transfer.status == TransferStatus.SUCCEEDED, transfer.last_error
+        assert transfer.external_id == "5e0c9a1b-2d3f-4a5b-8c7d-6e5f4a3b2c1d"
+        assert DocumentSend.objects.count() == 0
+
+    def test_a_repeat_invoice_costs_at_most_14_statements(self, repeat_invoice):
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(db) as captured:
-            transfer_process(transfer.pk)
-        statements = [
-            q["sql"] for q in captured.captured_queries
-            if "SAVEPOINT" not in q["sql"] and "_cache" not in q["sql"]
-        ]  # fmt: skip
+            transfer_process(repeat_invoice.pk)
+        statements = statements_of(captured)
 
-        transfer.refresh_from_db()
-        assert (first.status, transfer.status) == (TransferStatus.SUCCEEDED,) * 2
-        assert DocumentSend.objects.count() == 0
-        assert len(statements) <= 16, "\n".join(statements)
+        self.assert_posted(repeat_invoice)
+        assert len(statements) <= 14, "\n".join(statements)
+
+    def test_a_cluster_worker_picks_claims_and_exports_it_in_at_most_15_statements(
+        self, repeat_invoice, connection, settings
+    ):
+        """The path a cluster worker takes (`transfers_dispatch`): the fair pick, while another
+        client's bulk work waits (so the running bulk transfers are counted too), the claim,
+        then the run."""
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
+
+        from integrations import engine
+        from integrations.models import TransferPriority
+        from tests.factories.integrations import ConnectionFactory, TransferFactory
+
+        settings.INTEGRATIONS_BULK_WORKERS = 1
+        other = ConnectionFactory()
+        served = timezone.now()  # after the first invoice: this client's turn comes second
+        TransferFactory(connection=other, status=TransferStatus.SUCCEEDED, started_at=served,
+                        object_id=1)  # fmt: skip
+        waiting = TransferFactory(
+            connection=other, priority=TransferPriority.BULK, object_id=2,
+            next_attempt_at=served - timezone.timedelta(minutes=5),
+        )  # fmt: skip
+
+        with CaptureQueriesContext(db) as captured:
+            transfer = engine.transfer_claim_next()
+            assert transfer.pk == repeat_invoice.pk
+            engine._transfer_run(transfer)
+        statements = statements_of(captured)
+
+        self.assert_posted(repeat_invoice)
+        waiting.refresh_from_db()
+        assert waiting.status == TransferStatus.PENDING
+        assert len(statements) <= 15, "\n".join(statements)
