@@ -4,7 +4,7 @@
   with the rate limit, round-trip latency and jitter of the run, so its work never shares this
   process's interpreter or clock; its request log and ledgers are read over HTTP.
 - `StatementCounter`: counts every SQL statement on every connection this process opens (the
-  engine's, each worker thread's, the rate limiter's private one), and the connections opened.
+  engine's, each worker thread's), and the connections opened.
 - `postgres_totals()`: the same across every process (task-cluster workers included), from
   PostgreSQL's own statistics: sessions opened (`pg_stat_database.sessions`) and statements
   (`pg_stat_statements`, when the server preloads it).
@@ -232,8 +232,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def close_everything() -> None:
-    """Close this thread's connections and the rate limiters' private ones, so a PostgreSQL
-    test database can be dropped."""
+    """Forget the rate limiters and close this thread's connections, so a PostgreSQL test
+    database can be dropped."""
     from django.db import connections
 
     from integrations.ratelimit import reset_rate_limiters

@@ -12,8 +12,9 @@ cluster) run the invoice transfers; a transfer the engine backs off waits until 
 it would in production. Printed: invoices per second; requests served, 429s apart (not counted
 as achieved), achieved rate / limit and the busiest one-second window; API calls per invoice;
 SQL statements and new database connections per invoice on every connection of the process
-(the limiter's private ones included); CPU ms per invoice of this process (the sandbox runs
-elsewhere); peak memory; invoices not posted exactly once.
+(the rate limiter's claims included: INTEGRATIONS_RATE_LIMIT_BACKEND and CACHE_URL decide
+where they go); CPU ms per invoice of this process (the sandbox runs elsewhere); peak memory;
+invoices not posted exactly once.
 """
 
 from __future__ import annotations

@@ -286,13 +286,16 @@ POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
 POWEROFFICE_POS_CONCURRENCY = env.int("POWEROFFICE_POS_CONCURRENCY", default=4)
 # Developers: sales read from the database at once while a batch is sent (memory stays flat).
 POWEROFFICE_POS_PAGE_SIZE = env.int("POWEROFFICE_POS_PAGE_SIZE", default=100)
-# Operators: where request-rate budgets are kept. "cache" (default): evenly spaced send times
-# claimed in the default cache (CACHE_URL), shared by every process and machine using it.
-# "database": one locked row per subscription key (a private connection per thread). "local":
-# per process (only when exactly one worker process sends requests).
-INTEGRATIONS_RATE_LIMIT_BACKEND = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="cache")
+# Operators: where request-rate budgets are kept, shared by every process and machine.
+# Both shared backends hand out evenly spaced send times ("ticks"), one request per tick.
+# "auto" (default): "cache" when CACHE_URL is Redis, Memcached or a file cache, "database" when
+# it is the database cache (the default dbcache://). "cache": ticks claimed with an atomic add
+# in the default cache (one round trip per request). "database": ticks claimed as rows of
+# integrations_ratelimittick, one INSERT per request on the worker's own connection (no extra
+# session, no lock held). "local": per process (only when exactly one worker process sends).
+INTEGRATIONS_RATE_LIMIT_BACKEND = env.str("INTEGRATIONS_RATE_LIMIT_BACKEND", default="auto")
 # Developers: the share of the limit kept free for network jitter; empty: the backend's own
-# (cache 0.025, i.e. 97.6 % of the limit; database and local 0.05). Without it the server's
+# (cache and database 0.025, i.e. 97.6 % of the limit; local 0.05). Without it the server's
 # one-second windows see bursts that were spaced right when sent.
 INTEGRATIONS_RATE_LIMIT_MARGIN = (
     float(env.str("INTEGRATIONS_RATE_LIMIT_MARGIN", default=""))

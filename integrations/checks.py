@@ -106,13 +106,24 @@ def check_shared_state(app_configs=None, **kwargs):
     """Rate-limit budgets and the cache must be shared by every process in production."""
     from django.conf import settings
 
+    from .ratelimit import BACKENDS, default_cache_is_database
+
     problems = []
     backend = settings.INTEGRATIONS_RATE_LIMIT_BACKEND
-    if backend not in ("cache", "database", "local"):
+    if backend not in BACKENDS:
         problems.append(checks.Error(
             f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is unknown.",
-            hint="Use 'cache' or 'database' (shared by every process) or 'local' (one process).",
+            hint="Use 'auto', 'cache' or 'database' (shared by every process) or 'local' "
+                 "(one process).",
             id="integrations.E008",
+        ))  # fmt: skip
+    elif backend == "cache" and default_cache_is_database():
+        problems.append(checks.Warning(
+            "INTEGRATIONS_RATE_LIMIT_BACKEND is 'cache' and the default cache is the database "
+            "cache: each request costs several statements, and culling a full cache table may "
+            "delete send times still to come, letting two requests share one.",
+            hint="Use 'auto' or 'database' (one statement per request), or a Redis cache.",
+            id="integrations.W002",
         ))
     cache_backend = settings.CACHES.get("default", {}).get("BACKEND", "")
     if not settings.DEBUG and cache_backend.endswith(("LocMemCache", "DummyCache")):

@@ -486,21 +486,22 @@ class ExternalLink(models.Model):
         return f"{self.content_type.model} {self.object_id} ↔ {self.external_id}"
 
 
-class RateLimitSlot(models.Model):
-    """The recent send times of one request-rate budget (see integrations.ratelimit), shared
-    by every process and machine that uses this database. Not shown in the admin."""
+class RateLimitTick(models.Model):
+    """One claimed send time ("tick") of a request-rate budget (see integrations.ratelimit),
+    shared by every process and machine that uses this database. A row is written once, by the
+    one sender that won the tick, and deleted a minute after the tick. Not shown in the admin."""
 
-    budget_key = models.CharField(_("budget"), max_length=100, primary_key=True)
-    sends = models.TextField(
-        _("recent sends"), default="[]", help_text=_("JSON list of seconds since the epoch.")
-    )
+    pk = models.CompositePrimaryKey("budget_key", "tick")  # one sender per tick
+    budget_key = models.CharField(_("budget"), max_length=100)
+    tick = models.BigIntegerField(_("tick"), help_text=_("Tick lengths since the epoch."))
+    at = models.FloatField(_("send time"), help_text=_("Seconds since the epoch."))
 
     class Meta:
-        verbose_name = _("rate-limit slot")
-        verbose_name_plural = _("rate-limit slots")
+        verbose_name = _("rate-limit tick")
+        verbose_name_plural = _("rate-limit ticks")
 
     def __str__(self) -> str:
-        return self.budget_key
+        return f"{self.budget_key} #{self.tick}"
 
 
 class DocumentSend(models.Model):

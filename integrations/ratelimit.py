@@ -2,31 +2,35 @@
 
 PowerOffice Go allows N requests per second per subscription key, across all client keys. A
 `RateLimiter` hands out slots with `acquire(key)`, blocking until one is free, so the budget is
-never exceeded. Three backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
+never exceeded. Backends, chosen by `INTEGRATIONS_RATE_LIMIT_BACKEND`:
 
-- "cache" (the default): `CacheRateLimiter`, evenly spaced send times claimed one by one with
-  an atomic `add` in the configured Django cache (shared by every process and machine using
-  it); no database session and no lock is held while a request waits or travels.
-- "database": `DatabaseRateLimiter`, one `RateLimitSlot` row per key in the shared
-  database holding the key's last N send times. Every process and machine that uses the
-  database shares the budget.
+- "auto" (the default): "cache" when the default cache is shared and atomic (Redis, Memcached,
+  a file cache), "database" when it is Django's database cache, whose `add` costs several
+  statements and whose culling may delete send times still to come.
+- "cache": `CacheRateLimiter`, evenly spaced send times ("ticks") claimed one by one with an
+  atomic `add` in the default cache (one round trip to Redis or Memcached per request).
+- "database": `DatabaseRateLimiter`, the same ticks claimed in the `RateLimitTick` table with
+  one `INSERT … ON CONFLICT DO NOTHING` on the worker's own connection (autocommit).
 - "local": `SlidingWindowRateLimiter`, the threads of one process only (one machine, one
   worker process, tests).
 
+The two tick backends share one algorithm (`TickRateLimiter`) and differ only in their
+`TickStore`. Neither opens a database session of its own nor holds a lock while a request
+waits or travels.
+
 Safety margin: the server counts requests in one-second windows as they *arrive*. Network
 jitter moves arrivals closer together than they were sent, so a client that spends exactly the
-budget collects 429s. Both backends stretch the window by `INTEGRATIONS_RATE_LIMIT_MARGIN`
-(default 0.05: at most N requests per 1.05 s, 95 % of the limit), which absorbs up to 50 ms of
-jitter between two requests one window apart. The cache backend sends evenly spaced (so the
-server's windows never see a burst) and checks, when the request leaves, that it leaves on
-time; its default margin is `CACHE_MARGIN` (0.025: 97.6 % of the limit), which absorbs 25 ms
-of jitter between a request and the one `capacity` requests later.
+budget collects 429s. Every backend stretches the window by `INTEGRATIONS_RATE_LIMIT_MARGIN`.
+The tick backends send evenly spaced (so the server's windows never see a burst) and check,
+when the request leaves, that it leaves on time; their default margin is `TICK_MARGIN` (0.025:
+97.6 % of the limit), which absorbs 25 ms of jitter between a request and the one `capacity`
+requests later. The local backend lets bursts through; its default is `DEFAULT_MARGIN` (0.05:
+at most N requests per 1.05 s), which absorbs 50 ms between two requests one window apart.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import threading
@@ -36,12 +40,13 @@ from collections.abc import Callable
 from typing import Protocol
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MARGIN = 0.05
-CACHE_MARGIN = 0.025
+TICK_MARGIN = 0.025
+BACKENDS = ("auto", "cache", "database", "local")
 
 
 def sliding_window(rate: float, margin: float) -> tuple[int, float]:
@@ -103,170 +108,112 @@ class SlidingWindowRateLimiter:
             self._sleep(wait)
 
 
-class DatabaseRateLimiter:
-    """A sliding log per key shared through the database: at most `capacity` sends in any
-    window of `window` seconds (the same rule as `SlidingWindowRateLimiter`, across processes).
+class TickStore(Protocol):
+    """Where claimed ticks are kept: shared by every process that shares the budget."""
 
-    Each key has a `RateLimitSlot` row holding its last `capacity` send times (epoch seconds,
-    some possibly in the near future: reserved). `acquire` locks the row, takes the send time
-    max(now, the capacity-th last send + window), stores it and commits, then sleeps until
-    it. Bursts up to the capacity pass at once, so a worker whose requests come in pairs is
-    not slowed down the way an evenly spaced schedule would slow it.
+    def claim(self, key: str, tick: int, *, at: float, now: float) -> bool:
+        """Take tick number `tick` of `key` (send time `at`, epoch seconds) if nobody has;
+        True when this caller won it. Exactly one caller may win a tick."""
 
-    Connections: on PostgreSQL the row is locked (SELECT … FOR UPDATE) on a private
-    connection of this thread for one short transaction, so an exporter's open transaction
-    never holds the budget hostage. SQLite has one writer at a time and the exporter's
-    transaction already holds the write lock, so the thread's usual connection is used: the
-    update commits with that transaction, and other processes, waiting for the lock anyway,
-    then see it.
 
-    Clocks: send times are wall-clock times, so every machine sharing a database must keep
-    its clock synchronised (NTP); skew between machines eats into the safety margin.
+class CacheTickStore:
+    """Ticks as keys of a Django cache, claimed with `add` (atomic in Redis, Memcached and local
+    memory). Each key expires a minute after its tick. Django's database cache works too but
+    is the wrong choice (see `DatabaseTickStore`): several statements per `add`, and culling a
+    full table deletes keys in key order, ticks still to come included."""
+
+    def __init__(self, cache_alias: str = "default") -> None:
+        self.cache_alias = cache_alias
+
+    def claim(self, key: str, tick: int, *, at: float, now: float) -> bool:
+        from django.core.cache import caches
+
+        timeout = max(at - now, 0) + 60
+        return caches[self.cache_alias].add(f"ratelimit:{key}:{tick}", 1, timeout=timeout)
+
+
+class DatabaseTickStore:
+    """Ticks as rows of `RateLimitTick`, unique per (budget, tick).
+
+    A claim is one statement, `INSERT … ON CONFLICT DO NOTHING`, on the calling thread's own
+    connection of `using` (the one its ORM queries use), won when it inserted the row; in
+    autocommit the row is committed at once and no lock outlives the statement. No connection
+    of its own, no row locked and read back. Every `clean_every` claims a process deletes the
+    ticks that left more than `keep` seconds ago (one DELETE), so the table stays a few
+    hundred rows per budget.
+
+    Inside an atomic block the claim still works, and the row commits or rolls back with the
+    block; on PostgreSQL another process claiming the same tick waits for that transaction to
+    end. Exports therefore hold no transaction across an HTTP request (the engine runs the
+    connector outside its own transactions), and the clean-up is left to a claim made in
+    autocommit so it never holds row locks in a caller's transaction.
     """
 
-    def __init__(
-        self,
-        rate: float,
-        *,
-        margin: float = DEFAULT_MARGIN,
-        using: str = "default",
-        connection_factory: Callable[[], object] | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate
-        self.capacity, self.window = sliding_window(rate, margin)
+    def __init__(self, using: str = "default", *, keep: float = 60.0, clean_every: int = 500):
         self.using = using
-        self._connection_factory = connection_factory or self._connection
-        self._clock = clock
-        self._sleep = sleep
-        self._local = threading.local()
-        self._opened: list = []
-        self._opened_lock = threading.Lock()
+        self.keep = keep
+        self.clean_every = clean_every
+        self._lock = threading.Lock()
+        self._claims = 0
+        self.cleaned = 0  # clean-ups run by this process (figures, tests)
 
-    def _connection(self):
-        shared = connections[self.using]
-        if shared.vendor == "sqlite":
-            return shared
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = connections.create_connection(self.using)
-            connection.inc_thread_sharing()  # close() may come from another thread
-            with self._opened_lock:
-                self._opened.append(connection)
-        return connection
+    def _table(self, connection) -> tuple[str, ...]:
+        from .models import RateLimitTick
 
-    def close(self) -> None:
-        """Close every private connection this limiter opened (shutdown, tests, benches)."""
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for connection in opened:
-            connection.close()
-        self._local = threading.local()
-
-    def _next_send(self, sends: list[float], now: float) -> float:
-        recent = sorted(t for t in sends if t > now - self.window)
-        if len(recent) < self.capacity:
-            return now
-        return max(now, recent[-self.capacity] + self.window)
-
-    def _take(self, key: str, now: float, *, only_if_free: bool = False) -> float:
-        """Reserve the next send time of `key` and return it (with `only_if_free`, reserve
-        only when that is now)."""
-        connection = self._connection_factory()
-        if connection.vendor == "sqlite":
-            with transaction.atomic(using=connection.alias):
-                return self._take_locked(connection, key, now, only_if_free)
-        connection.ensure_connection()
-        in_atomic = connection.in_atomic_block
-        if not in_atomic:  # the private connection: one short transaction
-            connection.set_autocommit(False)
-        try:
-            at = self._take_locked(connection, key, now, only_if_free)
-            if not in_atomic:
-                connection.commit()
-            return at
-        except BaseException:
-            if not in_atomic:
-                connection.rollback()
-            raise
-        finally:
-            if not in_atomic:
-                connection.set_autocommit(True)
-
-    def _take_locked(self, connection, key: str, now: float, only_if_free: bool) -> float:
-        table, column, sends_column = (
-            connection.ops.quote_name(name) for name in (self._table(), "budget_key", "sends")
+        return tuple(
+            connection.ops.quote_name(name)
+            for name in (RateLimitTick._meta.db_table, "budget_key", "tick", "at")
         )
-        lock = "" if connection.vendor == "sqlite" else " FOR UPDATE"
+
+    def claim(self, key: str, tick: int, *, at: float, now: float) -> bool:
+        connection = connections[self.using]
+        table, key_column, tick_column, at_column = self._table(connection)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({column}, {sends_column}) VALUES (%s, '[]')"  # noqa: S608
-                f" ON CONFLICT ({column}) DO NOTHING",
-                [key],
+                f"INSERT INTO {table} ({key_column}, {tick_column}, {at_column})"  # noqa: S608
+                f" VALUES (%s, %s, %s) ON CONFLICT ({key_column}, {tick_column}) DO NOTHING",
+                [key, tick, at],
             )
+            won = cursor.rowcount == 1
+        with self._lock:
+            self._claims += 1
+            due = self._claims >= self.clean_every and not connection.in_atomic_block
+            if due:
+                self._claims = 0
+        if due:
+            self.clean(now)
+        return won
+
+    def clean(self, now: float) -> int:
+        """Delete the ticks of every budget that left more than `keep` seconds before `now`."""
+        with self._lock:
+            self.cleaned += 1
+        connection = connections[self.using]
+        table, _key_column, _tick_column, at_column = self._table(connection)
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {sends_column} FROM {table} WHERE {column} = %s{lock}", [key]  # noqa: S608
+                f"DELETE FROM {table} WHERE {at_column} < %s", [now - self.keep]  # noqa: S608
             )
-            sends = json.loads(cursor.fetchone()[0] or "[]")
-            at = self._next_send(sends, now)
-            if only_if_free and at > now:
-                return at
-            kept = sorted([t for t in sends if t > now - self.window] + [at])[-self.capacity:]
-            cursor.execute(
-                f"UPDATE {table} SET {sends_column} = %s WHERE {column} = %s",  # noqa: S608
-                [json.dumps(kept), key],
-            )
-        return at
-
-    def _table(self) -> str:
-        from .models import RateLimitSlot
-
-        return RateLimitSlot._meta.db_table
-
-    def _take_retrying(self, key: str, now: float, only_if_free: bool = False) -> float:
-        try:
-            return self._take(key, now, only_if_free=only_if_free)
-        except DatabaseError:
-            connection = getattr(self._local, "connection", None)
-            if connection is None:
-                raise
-            logger.warning("Rate-limit connection failed; reconnecting once", exc_info=True)
-            connection.close()
-            self._local.connection = None
-            return self._take(key, now, only_if_free=only_if_free)
-
-    def acquire(self, key: str) -> None:
-        now = self._clock()
-        wait = self._take_retrying(key, now) - now
-        if wait > 0:
-            self._sleep(wait)
-
-    def reserve(self, key: str) -> float:
-        """Take a send time if one is free now (0.0); otherwise the wait (nothing taken)."""
-        now = self._clock()
-        at = self._take_retrying(key, now, only_if_free=True)
-        return 0.0 if at <= now else max(at - now, 1e-6)
+            return cursor.rowcount
 
 
-class CacheRateLimiter:
-    """Evenly spaced send times ("ticks"), one request per tick, shared through the cache.
+class TickRateLimiter:
+    """Evenly spaced send times ("ticks"), one request per tick, claimed in a shared `TickStore`.
 
     Time is cut into ticks of `interval` = window / capacity seconds (0.1025 s at 10/s with the
     default margin), counted from the epoch, so every process and machine sees the same ticks.
-    A sender claims the first free tick at or after now with `cache.add(key:tick)`, which only
-    one caller can win (atomic in Redis, Memcached and local memory; a primary-key insert in
-    the database cache), sleeps until the tick and sends. Any `capacity` consecutive ticks span
-    a full window, so no window of the server sees more than `capacity` requests.
+    A sender claims the first free tick at or after now in the store, which only one caller can
+    win, sleeps until the tick and sends. Any `capacity` consecutive ticks span a full window,
+    so no window of the server sees more than `capacity` requests.
 
     Leaving late breaks the spacing: before returning, `acquire` reads the clock again; a
     sender woken more than `tolerance` after its tick (a busy CPU) lets that tick go unused and
     claims another, so every request leaves within `tolerance` of its tick, which is what the
     margin accounts for. Within a process, threads take distinct ticks from a local hint, so
-    they do not race each other for the same cache key; across processes a lost race costs one
-    more `add`.
+    they do not race each other for the same tick; across processes a lost race costs one more
+    claim.
 
-    Clocks: ticks are wall-clock times, so machines sharing a cache keep their clocks in step
+    Clocks: ticks are wall-clock times, so machines sharing a budget keep their clocks in step
     (NTP); skew between machines eats into the margin.
     """
 
@@ -274,27 +221,22 @@ class CacheRateLimiter:
         self,
         rate: float,
         *,
-        margin: float = CACHE_MARGIN,
-        cache_alias: str = "default",
+        store: TickStore,
+        margin: float = TICK_MARGIN,
         tolerance: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = rate
+        self.store = store
         self.capacity, self.window = sliding_window(rate, margin)
         self.interval = self.window / self.capacity
         self.tolerance = min(0.005, self.interval / 4) if tolerance is None else tolerance
-        self.cache_alias = cache_alias
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._hint: dict[str, int] = {}
         self.missed = 0  # ticks left unused because the sender woke too late (figures)
-
-    def _cache(self):
-        from django.core.cache import caches
-
-        return caches[self.cache_alias]
 
     def _candidate(self, key: str, now: float) -> int:
         """The first tick not yet taken by this process that one may still leave on."""
@@ -306,7 +248,6 @@ class CacheRateLimiter:
 
     def _claim(self, key: str, *, latest: float | None = None) -> int | None:
         """Claim the first free tick (None if none starts before `latest`)."""
-        cache = self._cache()
         while True:
             now = self._clock()
             tick = self._candidate(key, now)
@@ -315,7 +256,7 @@ class CacheRateLimiter:
                 with self._lock:  # not taken: give it back to this process's threads
                     self._hint[key] = min(self._hint[key], tick)
                 return None
-            if cache.add(f"ratelimit:{key}:{tick}", 1, timeout=max(at - now, 0) + 60):
+            if self.store.claim(key, tick, at=at, now=now):
                 return tick
 
     def acquire(self, key: str) -> None:
@@ -339,23 +280,66 @@ class CacheRateLimiter:
             return max(self._hint[key] * self.interval - now, 1e-6)
 
 
+class CacheRateLimiter(TickRateLimiter):
+    """Ticks claimed with `add` in a Django cache (`CacheTickStore`)."""
+
+    def __init__(self, rate: float, *, cache_alias: str = "default", **kwargs) -> None:
+        super().__init__(rate, store=CacheTickStore(cache_alias), **kwargs)
+
+
+class DatabaseRateLimiter(TickRateLimiter):
+    """Ticks claimed as rows of `RateLimitTick` (`DatabaseTickStore`), one statement each."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        using: str = "default",
+        keep: float = 60.0,
+        clean_every: int = 500,
+        **kwargs,
+    ) -> None:
+        store = DatabaseTickStore(using, keep=keep, clean_every=clean_every)
+        super().__init__(rate, store=store, **kwargs)
+
+
+def default_cache_is_database(cache_alias: str = "default") -> bool:
+    """Whether a cache is Django's database cache (read from settings, nothing connected)."""
+    from django.core.cache.backends.db import DatabaseCache
+    from django.utils.module_loading import import_string
+
+    path = settings.CACHES.get(cache_alias, {}).get("BACKEND", "")
+    try:
+        return issubclass(import_string(path), DatabaseCache)
+    except ImportError:
+        return False
+
+
+def configured_backend() -> str:
+    """The backend `INTEGRATIONS_RATE_LIMIT_BACKEND` stands for ("auto" resolved)."""
+    backend = getattr(settings, "INTEGRATIONS_RATE_LIMIT_BACKEND", "auto")
+    if backend == "auto":
+        return "database" if default_cache_is_database() else "cache"
+    return backend
+
+
 _limiters: dict[tuple[str, float], RateLimiter] = {}
 _registry_lock = threading.Lock()
 
 
 def build_rate_limiter(rate: float) -> RateLimiter:
     """A limiter of the configured backend and safety margin."""
-    backend = getattr(settings, "INTEGRATIONS_RATE_LIMIT_BACKEND", "cache")
+    backend = configured_backend()
     margin = getattr(settings, "INTEGRATIONS_RATE_LIMIT_MARGIN", None)
     if backend == "cache":
-        return CacheRateLimiter(rate, margin=CACHE_MARGIN if margin is None else margin)
-    margin = DEFAULT_MARGIN if margin is None else margin
-    if backend == "local":
-        return SlidingWindowRateLimiter(rate, margin=margin)
+        return CacheRateLimiter(rate, margin=TICK_MARGIN if margin is None else margin)
     if backend == "database":
-        return DatabaseRateLimiter(rate, margin=margin)
+        return DatabaseRateLimiter(rate, margin=TICK_MARGIN if margin is None else margin)
+    if backend == "local":
+        return SlidingWindowRateLimiter(rate, margin=DEFAULT_MARGIN if margin is None else margin)
     raise ValueError(
-        f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is not 'cache', 'database' or 'local'"
+        f"INTEGRATIONS_RATE_LIMIT_BACKEND {backend!r} is not one of "
+        + ", ".join(repr(name) for name in BACKENDS)
     )
 
 
@@ -369,15 +353,9 @@ def get_rate_limiter(name: str, rate: float) -> RateLimiter:
 
 
 def reset_rate_limiters() -> None:
-    """Forget every budget (tests; after changing the backend setting), closing what the
-    limiters hold open."""
+    """Forget every budget (tests; after changing the backend setting)."""
     with _registry_lock:
-        limiters = list(_limiters.values())
         _limiters.clear()
-    for limiter in limiters:
-        close = getattr(limiter, "close", None)
-        if close is not None:
-            close()
 
 
 def budget_key(system: str, secret: str) -> str:

@@ -16,8 +16,9 @@ def _test_settings(settings, tmp_path, monkeypatch):
     settings.LANGUAGE_CODE = "en"
     # The sandbox's built-in answers, whatever a developer's .env says (tests pick their own).
     settings.POWEROFFICE_SANDBOX_BEHAVIOUR = {}
-    # Request budgets per process in tests (no private database connection per thread);
-    # tests/integrations/test_ratelimit.py covers the shared database backend.
+    # Request budgets per process in tests (no rows or cache keys shared between tests);
+    # tests/integrations/test_ratelimit_ticks.py and test_ratelimit_database.py cover the
+    # shared backends.
     settings.INTEGRATIONS_RATE_LIMIT_BACKEND = "local"
     from integrations.ratelimit import reset_rate_limiters
 
