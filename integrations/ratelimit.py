@@ -208,7 +208,8 @@ class TickRateLimiter:
 
     Leaving late breaks the spacing: before returning, `acquire` reads the clock again; a
     sender woken more than `tolerance` after its tick (a busy CPU) lets that tick go unused and
-    claims another, so every request leaves within `tolerance` of its tick, which is what the
+    claims another (a claim picks ticks at least `lead`, what claims take, ahead, so the claim
+    itself never makes its sender late), so every request leaves within `tolerance` of its tick, which is what the
     margin accounts for. Within a process, threads take distinct ticks from a local hint, so
     they do not race each other for the same tick; across processes a lost race costs one more
     claim.
@@ -237,10 +238,13 @@ class TickRateLimiter:
         self._lock = threading.Lock()
         self._hint: dict[str, int] = {}
         self.missed = 0  # ticks left unused because the sender woke too late (figures)
+        self._claim_seconds, self._claims_timed = 0.0, 0
+        self.lead = 0.0  # seconds ahead of now that a claimed tick starts at the earliest
 
     def _candidate(self, key: str, now: float) -> int:
-        """The first tick not yet taken by this process that one may still leave on."""
-        earliest = math.ceil((now - self.tolerance) / self.interval)
+        """The first tick not yet taken by this process that one may still leave on once the
+        claim itself is done (`lead`: what claims have been taking)."""
+        earliest = math.ceil((now + self.lead - self.tolerance) / self.interval)
         with self._lock:
             tick = max(earliest, self._hint.get(key, earliest))
             self._hint[key] = tick + 1
@@ -256,8 +260,22 @@ class TickRateLimiter:
                 with self._lock:  # not taken: give it back to this process's threads
                     self._hint[key] = min(self._hint[key], tick)
                 return None
-            if self.store.claim(key, tick, at=at, now=now):
+            won = self.store.claim(key, tick, at=at, now=now)
+            self._claim_took(self._clock() - now)
+            if won:
                 return tick
+
+    def _claim_took(self, seconds: float) -> None:
+        """Learn how long a claim takes (a moving average, doubled for safety, at most one
+        tick), so a sender picks a tick it can still make instead of one that passes while
+        its claim is on the way (which would cost it that tick and another claim)."""
+        with self._lock:
+            if self._claims_timed == 0:
+                self._claim_seconds = max(0.0, seconds)
+            else:
+                self._claim_seconds += (max(0.0, seconds) - self._claim_seconds) / 8
+            self._claims_timed += 1
+            self.lead = min(self.interval, 2 * self._claim_seconds)
 
     def acquire(self, key: str) -> None:
         while True:
