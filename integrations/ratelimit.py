@@ -209,10 +209,10 @@ class TickRateLimiter:
     Leaving late breaks the spacing: before returning, `acquire` reads the clock again; a
     sender woken more than `tolerance` after its tick (a busy CPU) lets that tick go unused and
     claims another (a claim picks ticks at least `lead`, what claims take, ahead, so the claim
-    itself never makes its sender late), so every request leaves within `tolerance` of its tick, which is what the
-    margin accounts for. Within a process, threads take distinct ticks from a local hint, so
-    they do not race each other for the same tick; across processes a lost race costs one more
-    claim.
+    itself never makes its sender late), so every request leaves within `tolerance` of its
+    tick, which is what the margin accounts for. Within a process, threads take distinct
+    ticks from a local hint, so they do not race each other for the same tick; across
+    processes a lost race costs one more claim.
 
     Clocks: ticks are wall-clock times, so machines sharing a budget keep their clocks in step
     (NTP); skew between machines eats into the margin.
