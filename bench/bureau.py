@@ -696,7 +696,8 @@ def report(args, sandbox, phases: Phases, m: Measured) -> dict:  # noqa: PLR0915
     print("most frequent requests     " + "; ".join(f"{p} × {n}" for p, n in paths.most_common(6)))
     print(f"cluster CPU per document   {1000 * m.cpu / documents:.1f} ms")
     print(f"peak memory per worker     {m.peak:.0f} MiB (largest VmHWM of the cluster's children)")
-    print(f"burst drain                {drain_s:.1f} s (first finalize → last posted)")
+    print(f"burst drain                {drain_s:.1f} s (first finalize → last posted; "
+          f"{len(burst)} of {len(m.burst_ids)} posted{'' if m.drained else ', NOT drained'})")
     print(f"  vs its own API calls     ≈ {own:.0f} calls / {args.rate:g}/s = {own_s:.1f} s; "
           f"ratio {drain_s / own_s if own_s else 0:.2f} (calls estimated at "
           f"{per_invoice:.2f} per invoice; the budget is shared with the other clients)")
