@@ -224,6 +224,39 @@ def postgres_totals(database: str) -> tuple[int | None, int | None]:
     return sessions, statements
 
 
+def database_touch(seconds: float = 0.5) -> None:
+    """A task for a freshly started cluster (`async_task("bench.harness.database_touch")`): the
+    worker that runs it opens its database session now, before a bench's clock starts, so the
+    sessions counted within the clock are the product's, not the workers' start-up."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    time.sleep(seconds)
+
+
+def statement_texts(database: str) -> dict[int, tuple[str, int]]:
+    """pg_stat_statements per statement shape on `database`: {queryid: (text, calls)}; empty
+    where the server does not preload it. Diff two snapshots to count a run's statements."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {}
+    found: dict[int, tuple[str, int]] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.queryid, s.query, s.calls FROM pg_stat_statements s"
+                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
+                [database],
+            )
+            for queryid, text, calls in cursor.fetchall():
+                previous = found.get(queryid, ("", 0))[1]
+                found[queryid] = (text, previous + int(calls))
+    except Exception:  # noqa: BLE001 - not preloaded: the figures are simply unknown
+        return {}
+    return found
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return 0.0
