@@ -244,6 +244,12 @@ class ApiSession(requests.Session):
         # stays known when a look-up follows the refusal.
         self.last_failed_exchange: dict[str, Any] | None = None
 
+    def send(self, request, **kwargs):  # type: ignore[override]
+        before, self._before_send = getattr(self, "_before_send", None), None
+        if before is not None:
+            before()
+        return super().send(request, **kwargs)
+
     def close(self) -> None:
         """Close what this session owns; the shared pool stays open for the next session."""
         shared = set(map(id, _adapters.values()))
@@ -264,8 +270,12 @@ class ApiSession(requests.Session):
             "response": excerpt(_response_text(response), self.secrets(), limit=300),
         }
 
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+    def request(self, method, url, *args, before_send=None, **kwargs):  # type: ignore[override]
+        """As requests' own, plus `before_send`: called once the request is built, just before
+        its bytes leave (the rate limiter's wait: the request then leaves on its tick instead
+        of a millisecond or two of preparing later)."""
         kwargs.setdefault("timeout", self.timeout)
+        self._before_send = before_send
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.RequestException as err:
@@ -278,6 +288,8 @@ class ApiSession(requests.Session):
                 "response": error.message,
             }  # fmt: skip
             raise error from err
+        finally:
+            self._before_send = None
         self.last_exchange = self._exchange_summary(method, url, kwargs, response)
         if response.status_code >= 400:
             self.last_failed_exchange = self.last_exchange

@@ -30,6 +30,7 @@ at most N requests per 1.05 s), which absorbs 50 ms between two requests one win
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import math
@@ -92,16 +93,20 @@ class SlidingWindowRateLimiter:
         self._lock = threading.Lock()
         self._sent: dict[str, deque[float]] = {}
 
-    def reserve(self, key: str) -> float:
+    def reserve(self, key: str, *, now: float | None = None) -> float:
+        """Count a request at `now` (default: the clock) and return 0.0, or return the seconds
+        to wait. A server passes each request's arrival, which may come slightly out of order
+        (the sandbox)."""
         with self._lock:
-            now = self._clock()
+            now = self._clock() if now is None else now
             sent = self._sent.setdefault(key, deque())
             while sent and sent[0] <= now - self.window:
                 sent.popleft()
-            if len(sent) < self.capacity:
-                sent.append(now)
+            inside = [t for t in sent if t > now - self.window] if sent else []
+            if len(inside) < self.capacity:
+                bisect.insort(sent, now)
                 return 0.0
-            return max(sent[0] + self.window - now, 1e-6)
+            return max(inside[0] + self.window - now, 1e-6)
 
     def acquire(self, key: str) -> None:
         while (wait := self.reserve(key)) > 0:

@@ -199,8 +199,10 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
 
     def _attempt(self, method: str, url: str, token: str, kwargs: dict[str, Any]):
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        self.rate_limiter.acquire(self._budget)
-        return self.request(method, url, headers=headers, **kwargs)
+        return self.request(
+            method, url, headers=headers, **kwargs,
+            before_send=lambda: self.rate_limiter.acquire(self._budget),
+        )  # fmt: skip
 
     def call(self, method: str, path: str, *, body: Any = None, **kwargs: Any) -> requests.Response:
         """Send one API call (path below /v2) and return the successful response."""

@@ -36,6 +36,8 @@ from .recording import RequestLog
 
 logger = logging.getLogger(__name__)
 CONTROL_PREFIX = "/_sandbox/"
+#: WSGI environ key: when the request reaches the server, on the sandbox's clock.
+ARRIVAL = "sandbox.arrival"
 
 
 class SandboxApp:
@@ -99,6 +101,9 @@ class SandboxApp:
     def serve(self, request: Request) -> tuple[Response, bool]:
         exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
         way = self.faults.round_trip() / 2  # the network: every request, token ones too
+        # When it reaches the server: counted from when it came in, not from when this
+        # (possibly busy) process wakes after the delay, as a gateway's edge would count it.
+        request.environ[ARRIVAL] = getattr(self, "clock", time.monotonic)() + way
         self.faults.delay(way)  # the request travelling in
         try:
             return self._serve(request, exempt)

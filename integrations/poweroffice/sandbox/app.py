@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from integrations.poweroffice import contract
 from integrations.ratelimit import SlidingWindowRateLimiter
-from integrations.sandbox.app import SandboxApp
+from integrations.sandbox.app import ARRIVAL, SandboxApp
 from integrations.sandbox.problems import Problem, json_response, problem
 
 from . import (
@@ -180,7 +180,7 @@ class PowerOfficeSandbox(SandboxApp):
                 "Access denied due to invalid subscription key. Make sure to provide a "
                 "valid key for an active subscription.",
             )
-        limited = self._rate_limited(subscription_key)
+        limited = self._rate_limited(subscription_key, at=request.environ.get(ARRIVAL))
         if limited:
             return limited
         if TOKEN_PATH_RE.match(request.path):
@@ -189,9 +189,9 @@ class PowerOfficeSandbox(SandboxApp):
             return self.api(request, subscription_key)
         return gateway_error(404, "Resource not found")
 
-    def _rate_limited(self, subscription_key: str) -> Response | None:
+    def _rate_limited(self, subscription_key: str, *, at: float | None) -> Response | None:
         limiter = self._limiter
-        wait = limiter.reserve(subscription_key) if limiter else 0.0
+        wait = limiter.reserve(subscription_key, now=at) if limiter else 0.0
         if wait <= 0:
             return None
         seconds = max(1, math.ceil(wait))
