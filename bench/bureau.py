@@ -11,8 +11,9 @@ subscription key, `--latency` ± `--jitter` per round trip), one task cluster (`
 qcluster`, `--workers` workers, ORM broker) and this driver. The database (DATABASE_URL,
 PostgreSQL for the figures; it is flushed) holds `--clients` clients, each with its own
 connection and client key; the key's budget is `--rate` requests/s for all of them together.
-The shared cache is CACHE_URL, by default the database cache with room for 20,000 entries
-(Django's default of 300 culls 200 clients' tokens while the limiter's ticks come and go).
+The shared cache is CACHE_URL, by default (as in production) the database cache with room for
+20,000 entries (tokens and reference data of every client); the limiter's ticks have their own
+table (INTEGRATIONS_RATE_LIMIT_BACKEND auto).
 
 The world before the clock (its phases' times are printed):
 
@@ -139,10 +140,6 @@ def configure(args, url: str) -> None:
         "Q_WORKERS": str(args.workers),
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "ERROR",
-        # The shared cache (the limiter's ticks, tokens, reference data) of a bureau: Django's
-        # database cache culls a third of its rows past MAX_ENTRIES (300 by default), which
-        # 200 clients' tokens plus a minute of ticks exceed, so tokens would be lost mid-run.
-        "CACHE_URL": os.environ.get("CACHE_URL") or "dbcache://ledgerbridge_cache?max_entries=20000",
     })  # fmt: skip
 
 
@@ -592,11 +589,11 @@ def statements_by_class(before: dict, after: dict) -> tuple[Counter, Counter]:
     """(statements per class, statements per cache-table text) run between two snapshots."""
     from django.conf import settings
 
-    from integrations.models import RateLimitSlot
+    from integrations.models import RateLimitTick
 
     cache = settings.CACHES["default"]
     cache_table = cache.get("LOCATION", "").lower() if "DatabaseCache" in cache["BACKEND"] else ""
-    limiter_table = RateLimitSlot._meta.db_table.lower()
+    limiter_table = RateLimitTick._meta.db_table.lower()
     classes, cache_texts = Counter(), Counter()
     for queryid, (text, calls) in after.items():
         ran = calls - before.get(queryid, ("", 0))[1]
@@ -610,6 +607,7 @@ def statements_by_class(before: dict, after: dict) -> tuple[Counter, Counter]:
 
 
 def report(args, sandbox, phases: Phases, m: Measured) -> dict:  # noqa: PLR0915 - one report
+    from django.conf import settings
     from django.db.models import Min
 
     from accounting.models import Invoice
@@ -668,7 +666,8 @@ def report(args, sandbox, phases: Phases, m: Measured) -> dict:  # noqa: PLR0915
           f"latency {args.latency * 1000:.0f} ± {args.jitter * 1000:.0f} ms; burst {args.burst}, "
           f"{len(m.trickled)} trickled, {args.sales} POS sales per client, {m.requeued} re-queued")
     print(f"set-up                     {phases.line()}")
-    print(f"shared cache               {os.environ['CACHE_URL']}")
+    print(f"shared cache               {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+          f" {settings.CACHES['default'].get('LOCATION', '')}")
     print(f"drained                    {'yes' if m.drained else 'NO'} in {m.elapsed:.1f} s")
     for line in tally.lines():
         print(line)

@@ -47,6 +47,9 @@ class SandboxProcess:
         self.args = [
             *MANAGE, "poweroffice_sandbox", "--port", str(self.port), "--rate-limit", str(rate),
             "--latency", str(latency), "--jitter", str(jitter), "--log-limit", str(log_limit),
+            # Books in memory only: saving them to a file after every write serializes the
+            # sandbox (and would overwrite the books `make run` keeps).
+            "--no-state-file",
         ]  # fmt: skip
         self.process: subprocess.Popen | None = None
 

@@ -594,7 +594,8 @@ def main(argv=None) -> int:
     keys = [str(uuid.uuid4()) for _ in range(args.clients)]
     sandbox_process = start("sandbox", [*MANAGE, "poweroffice_sandbox", "--host", HOST,
                                         "--port", url.rsplit(":", 1)[1], "--seed", str(args.seed),
-                                        "--rate-limit", str(args.rate)], log_dir)  # fmt: skip
+                                        "--rate-limit", str(args.rate), "--no-state-file"],
+                            log_dir)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the children on the way out
     sandbox = Sandbox(url)
     run = Run(args, sandbox, log_dir)

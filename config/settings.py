@@ -158,7 +158,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # process and machine using it; `manage.py createcachetable` creates it, `make run` does),
 # redis://host:6379/1 for several machines under load, or filecache:///var/tmp/ledgerbridge
 # (processes of one machine). locmemcache:// is per process: development only.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ledgerbridge_cache")}
+# The database cache holds 20,000 entries (Django's default of 300 would drop a bureau's
+# tokens and reference data: a few entries per client connection); past that it culls a third.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="dbcache://ledgerbridge_cache?max_entries=20000"
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
