@@ -286,10 +286,10 @@ POWEROFFICE_BASE_URLS = {
 POWEROFFICE_SANDBOX_BEHAVIOUR = env.dict("POWEROFFICE_SANDBOX_BEHAVIOUR", default={})
 # Operators: requests per second per subscription key (PowerOffice Go v2 documents 10).
 POWEROFFICE_RATE_LIMIT = env.float("POWEROFFICE_RATE_LIMIT", default=10.0)
-# Operators: sales of one POS batch in flight at once (threads of the worker running the batch),
-# so a batch's requests overlap within the budget instead of waiting for each round trip.
-# SQLite (one writer) always sends one at a time.
-POWEROFFICE_POS_CONCURRENCY = env.int("POWEROFFICE_POS_CONCURRENCY", default=4)
+# Operators: POS sales in flight at once in one worker process (its `pos` lanes, shared by the
+# batches it runs), so a batch's requests overlap within the budget instead of waiting for each
+# round trip; raise it with the limit. SQLite (one writer) always sends one at a time.
+POWEROFFICE_POS_CONCURRENCY = env.int("POWEROFFICE_POS_CONCURRENCY", default=2)
 # Developers: sales read from the database at once while a batch is sent (memory stays flat).
 POWEROFFICE_POS_PAGE_SIZE = env.int("POWEROFFICE_POS_PAGE_SIZE", default=100)
 # Operators: where request-rate budgets are kept, shared by every process and machine.

@@ -140,8 +140,9 @@ class CacheTickStore:
 class DatabaseTickStore:
     """Ticks as rows of `RateLimitTick`, unique per (budget, tick).
 
-    A claim is one statement, `INSERT … ON CONFLICT DO NOTHING`, on the calling thread's own
-    connection of `using` (the one its ORM queries use), won when it inserted the row; in
+    A claim is one statement on the calling thread's own connection of `using` (the one its
+    ORM queries use): `claim_first` inserts the first free tick from the one asked for on
+    (`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`), `claim` exactly that tick; in
     autocommit the row is committed at once and no lock outlives the statement. No connection
     of its own, no row locked and read back. Every `clean_every` claims a process deletes the
     ticks that left more than `keep` seconds ago (one DELETE), so the table stays a few
@@ -180,6 +181,34 @@ class DatabaseTickStore:
                 [key, tick, at],
             )
             won = cursor.rowcount == 1
+        self._count_claim(connection, now)
+        return won
+
+    def claim_first(self, key: str, tick: int, *, interval: float, now: float,
+                    span: int = 64) -> int | None:  # fmt: skip
+        """Take the first free tick of `key` among `tick` … `tick + span - 1` in one
+        statement and return its number; None when none was free or a concurrent claim took
+        the one chosen (try again). Saves one statement per tick other processes took first,
+        which `claim` would spend finding it."""
+        connection = connections[self.using]
+        table, key_column, tick_column, at_column = self._table(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "WITH RECURSIVE candidate(n) AS ("  # noqa: S608 - names quoted above
+                " SELECT %s UNION ALL SELECT n + 1 FROM candidate WHERE n < %s)"
+                f" INSERT INTO {table} ({key_column}, {tick_column}, {at_column})"
+                " SELECT %s, n, n * %s FROM candidate WHERE NOT EXISTS ("
+                f"  SELECT 1 FROM {table} taken"
+                f"  WHERE taken.{key_column} = %s AND taken.{tick_column} = candidate.n)"
+                " ORDER BY n LIMIT 1"
+                f" ON CONFLICT ({key_column}, {tick_column}) DO NOTHING RETURNING {tick_column}",
+                [tick, tick + span - 1, key, interval, key],
+            )
+            row = cursor.fetchone()
+        self._count_claim(connection, now)
+        return None if row is None else int(row[0])
+
+    def _count_claim(self, connection, now: float) -> None:
         with self._lock:
             self._claims += 1
             due = self._claims >= self.clean_every and not connection.in_atomic_block
@@ -187,7 +216,6 @@ class DatabaseTickStore:
                 self._claims = 0
         if due:
             self.clean(now)
-        return won
 
     def clean(self, now: float) -> int:
         """Delete the ticks of every budget that left more than `keep` seconds before `now`."""
@@ -265,10 +293,16 @@ class TickRateLimiter:
                 with self._lock:  # not taken: give it back to this process's threads
                     self._hint[key] = min(self._hint[key], tick)
                 return None
-            won = self.store.claim(key, tick, at=at, now=now)
+            first = getattr(self.store, "claim_first", None)
+            if first is not None and latest is None:  # any free tick from here on will do
+                won = first(key, tick, interval=self.interval, now=now)
+            else:
+                won = tick if self.store.claim(key, tick, at=at, now=now) else None
             self._claim_took(self._clock() - now)
-            if won:
-                return tick
+            if won is not None:
+                with self._lock:
+                    self._hint[key] = max(self._hint[key], won + 1)
+                return won
 
     def _claim_took(self, seconds: float) -> None:
         """Learn how long a claim takes (a moving average, doubled for safety, at most one
