@@ -72,17 +72,23 @@ def _records_answering_together(http, count: int):
     http.add_callback("POST", f"{BASE_URL}/records", callback=answer)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_runs_transfers_of_two_clients_at_once_and_stays_connected(
-    connector, http, settings, monkeypatch
-):
+@pytest.fixture
+def lane_worker(settings, monkeypatch):
+    """This process as a prepared cluster worker with two lanes, on PostgreSQL (SQLite runs one
+    transfer at a time), without a heartbeat thread."""
     if db_connection.vendor == "sqlite":
         pytest.skip("SQLite runs one transfer at a time (one writer)")
     settings.INTEGRATIONS_WORKER_LANES = 2
-    monkeypatch.setitem(worker._state, "installed", True)  # a prepared cluster worker
+    monkeypatch.setitem(worker._state, "installed", True)
     monkeypatch.setitem(worker._state, "stopping", False)
     monkeypatch.setattr(worker, "_running", set())
     monkeypatch.setattr(worker, "heartbeat_ensure", lambda: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_runs_transfers_of_two_clients_at_once_and_stays_connected(
+    connector, http, lane_worker
+):
     transfers = [TransferFactory(connection=ConnectionFactory()) for _ in range(2)]
     _records_answering_together(http, 2)
 
@@ -105,16 +111,7 @@ def test_a_worker_runs_transfers_of_two_clients_at_once_and_stays_connected(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sigterm_while_lanes_run_puts_every_running_transfer_back(
-    connector, http, settings, monkeypatch
-):
-    if db_connection.vendor == "sqlite":
-        pytest.skip("SQLite runs one transfer at a time (one writer)")
-    settings.INTEGRATIONS_WORKER_LANES = 2
-    monkeypatch.setitem(worker._state, "installed", True)
-    monkeypatch.setitem(worker._state, "stopping", False)
-    monkeypatch.setattr(worker, "_running", set())
-    monkeypatch.setattr(worker, "heartbeat_ensure", lambda: None)
+def test_sigterm_while_lanes_run_puts_every_running_transfer_back(connector, http, lane_worker):
     transfers = [TransferFactory(connection=ConnectionFactory()) for _ in range(3)]
     in_flight = threading.Barrier(3, timeout=10)  # two lanes and the test
     leave = threading.Event()
