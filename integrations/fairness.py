@@ -4,18 +4,21 @@ All clients of an installation share one PowerOffice Go subscription key, so one
 requests per second. First-come-first-served would let one client's month-end run, a nightly
 POS batch or a re-queue of 2,000 failures hold every other client's work for minutes. The rules:
 
-- **Round robin over clients.** The next transfer belongs to the client with due work that was
-  served least recently (the latest `started_at` of its transfers; never served comes first).
-  Each client with pending work so gets its turn whatever its backlog, and one client alone
-  gets every turn (the whole budget).
+- **Round robin over clients, per class.** The next transfer belongs to the client with due
+  work that was served least recently (the latest `started_at` of its transfers of that
+  class; never served comes first). Each client with pending work so gets its turn whatever
+  its backlog, and one client alone gets every turn (the whole budget). A single invoice of one
+  of 200 clients is not held behind a round of the others' nightly batches: interactive and
+  bulk work each have their own round.
 - **Interactive before bulk within a client.** `Transfer.priority`: what a user just did (an
   invoice finalized, a register saved, a connection test) is interactive; batches, imports,
   initial syncs, re-queues and re-transfers are bulk (`transfer_priority_for`). Code that starts
   bulk work of another kind (reconciliation, a data migration) wraps it in `bulk_work()`, or
   passes `priority=TransferPriority.BULK` to `transfer_enqueue`.
-- **Lanes kept for interactive work.** At most `bulk_slots()` bulk transfers run at once
-  (default: half the cluster's lanes), so long POS batches or imports never occupy every lane
-  while an invoice waits.
+- **Shares of the lanes.** Bulk work takes a free lane while fewer than `bulk_slots()` bulk
+  transfers run (default: half the cluster's lanes), and never more, so batches and imports
+  of every client keep moving during another client's month-end run and never occupy every
+  lane while an invoice waits.
 
 The pick itself (`transfer_claim_next` in the engine) claims the first unlocked transfer of the
 first client in this order, so concurrent workers never wait for each other. Every worker of
@@ -32,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import Operation, Transfer, TransferKind, TransferPriority, TransferStatus
@@ -91,40 +94,64 @@ def bulk_slots() -> int:
     return max(1, cluster_lanes() // 2)
 
 
-def _last_served() -> Subquery:
+def _last_served(priority: int) -> Subquery:
+    """When the client's work of this priority last started (a scalar subquery)."""
     return Subquery(
-        Transfer.objects.filter(client_id=OuterRef("client_id"), started_at__isnull=False)
+        Transfer.objects.filter(
+            client_id=OuterRef("client_id"), priority=priority, started_at__isnull=False
+        )
         .order_by("-started_at")
         .values("started_at")[:1]
     )
 
 
+def _in_turn(rows: list[dict], served: str) -> list[dict]:
+    """Least recently served first (never served before everyone), then by client."""
+    return sorted(rows, key=lambda row: (row[served] is not None, row[served] or 0,
+                                         row["client_id"]))  # fmt: skip
+
+
 def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
-    """Due transfers to claim from, one queryset per client in fair order (least recently
-    served client first), each ordered interactive first, then by due time. Bulk work is left
-    out while `bulk_slots()` bulk transfers run. One query: the running bulk transfers are
-    counted in the same statement as the clients' turns."""
+    """Due transfers to claim from, one queryset per client and class, in fair order.
+
+    Two rounds, each round robin over clients by when their work of that class last started:
+    interactive work, and bulk work while fewer than `bulk_slots()` bulk transfers run (its
+    share of the lanes); of the two, the class with fewer transfers running goes first, so
+    both move, turn about. A client's bulk work waits while it has interactive work due.
+    Within a queryset, by due time. One query: the clients' turns per class and the
+    running bulk transfers are counted in the same statement."""
     due = transfers_due(now=now, include_queued=True).order_by()
-    clients = list(
-        due.values("client_id")
-        .annotate(best=Min("priority"), served=_last_served(), running_bulk=_running_bulk())
-        .order_by(F("served").asc(nulls_first=True), "client_id")[:CANDIDATE_CLIENTS]
+    interactive, bulk = TransferPriority.INTERACTIVE, TransferPriority.BULK
+    rows = list(
+        due.values("client_id").annotate(
+            best=Min("priority"), served_interactive=_last_served(interactive),
+            served_bulk=_last_served(bulk), running_bulk=_running(bulk),
+            running_interactive=_running(interactive),
+        )  # fmt: skip
     )
-    bulk_full = bool(clients) and clients[0]["running_bulk"] >= bulk_slots()
-    for row in clients:
-        mine = due.filter(client_id=row["client_id"])
-        if bulk_full:
-            if row["best"] == TransferPriority.BULK:
-                continue
-            mine = mine.filter(priority=TransferPriority.INTERACTIVE)
-        yield mine.order_by("priority", "next_attempt_at", "pk")
+    if not rows:
+        return
+    rounds = [(interactive, _in_turn([r for r in rows if r["best"] == interactive],
+                                     "served_interactive"))]  # fmt: skip
+    running_bulk = rows[0]["running_bulk"]
+    if running_bulk < bulk_slots():
+        bulk_round = (bulk, _in_turn([r for r in rows if r["best"] == bulk], "served_bulk"))
+        # The class with fewer transfers running goes first: both move, turn about.
+        if running_bulk < rows[0]["running_interactive"]:
+            rounds.insert(0, bulk_round)
+        else:
+            rounds.append(bulk_round)
+    for priority, turn in rounds:
+        for row in turn[:CANDIDATE_CLIENTS]:
+            mine = due.filter(client_id=row["client_id"], priority=priority)
+            yield mine.order_by("next_attempt_at", "pk")
 
 
-def _running_bulk() -> Coalesce:
-    """How many bulk transfers run now, across the installation (a scalar subquery)."""
+def _running(priority: int) -> Coalesce:
+    """How many transfers of this priority run now, across the installation (a scalar
+    subquery)."""
     running = (
-        Transfer.objects.filter(status=TransferStatus.RUNNING, priority=TransferPriority.BULK)
+        Transfer.objects.filter(status=TransferStatus.RUNNING, priority=priority)
         .order_by().values("priority").annotate(n=Count("pk")).values("n")
     )  # fmt: skip
     return Coalesce(Subquery(running), 0)
-

@@ -215,3 +215,29 @@ class TestSweepInACluster:
         for _ in range(20):
             outbox.transfer_schedule(due(connection).pk)
         assert len(cluster) == 4
+
+
+def test_an_invoice_is_not_held_behind_a_round_of_other_clients_bulk_work(connection, settings):
+    """200 clients' nightly batches wait; a client whose own batch just started finalizes an
+    invoice: interactive work has its own round, so the invoice goes next, then the batches
+    (turn about with interactive work)."""
+    settings.INTEGRATIONS_BULK_WORKERS = 10
+    due(connection, priority=TransferPriority.BULK, status=TransferStatus.SUCCEEDED,
+        started_at=timezone.now())  # its batch was the last work to start  # fmt: skip
+    batches = [due(ConnectionFactory(), minutes_ago=30 - i, priority=TransferPriority.BULK)
+               for i in range(5)]  # fmt: skip
+    invoice = due(connection, minutes_ago=1)
+
+    assert claim_order(3) == [invoice, batches[0], batches[1]]
+
+
+def test_bulk_and_interactive_work_take_turns(connection, settings):
+    settings.INTEGRATIONS_BULK_WORKERS = 10
+    invoices = [due(connection, minutes_ago=20 - i) for i in range(3)]
+    batches = [due(ConnectionFactory(), minutes_ago=30 - i, priority=TransferPriority.BULK)
+               for i in range(3)]  # fmt: skip
+
+    order = claim_order(4)
+
+    assert [t.priority for t in order] == [TransferPriority.INTERACTIVE, TransferPriority.BULK] * 2
+    assert order == [invoices[0], batches[0], invoices[1], batches[1]]

@@ -483,7 +483,7 @@ class TestStatementsPerInvoice:
         other = ConnectionFactory()
         served = timezone.now()  # after the first invoice: this client's turn comes second
         TransferFactory(connection=other, status=TransferStatus.SUCCEEDED, started_at=served,
-                        object_id=1)  # fmt: skip
+                        object_id=1, priority=TransferPriority.BULK)  # bulk's turn was last
         waiting = TransferFactory(
             connection=other, priority=TransferPriority.BULK, object_id=2,
             next_attempt_at=served - timezone.timedelta(minutes=5),
