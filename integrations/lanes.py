@@ -56,21 +56,44 @@ class Lanes:
         self._threads: list[threading.Thread] = []
         self._pid = os.getpid()
 
-    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-        """fn(item) for every item, up to `size` at once; waits for all and returns their
-        results in order. The first exception (in item order) is raised once every job has
-        ended. Inline, one by one, where threads cannot help (`threads_useful`)."""
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any], *,
+            width: int | None = None) -> list[Any]:  # fmt: skip
+        """fn(item) for every item, up to `width` (default and at most `size`) at once; waits
+        for all and returns their results in order. The first exception (in item order) is
+        raised once every item has ended. Inline, one by one, where threads cannot help
+        (`threads_useful`)."""
         items = list(items)
-        if self.size == 1 or len(items) <= 1 or not threads_useful():
+        width = min(width or self.size, self.size, len(items))
+        if width <= 1 or not threads_useful():
             return [fn(item) for item in items]
-        self._start(min(self.size, len(items)))
+        self._start(self.size)
+        results: list[Any] = [None] * len(items)
+        errors: dict[int, BaseException] = {}
+        todo = iter(enumerate(items))
+        todo_lock = threading.Lock()
+
+        def work(_job) -> None:  # one of `width` jobs: takes the next item until none is left
+            while True:
+                with todo_lock:
+                    index, item = next(todo, (None, None))
+                if index is None:
+                    return
+                try:
+                    results[index] = fn(item)
+                except BaseException as err:  # noqa: BLE001 - raised in the caller below
+                    errors[index] = err
+
         futures = []
-        for item in items:
+        for job in range(width):
             future: Future = Future()
-            self._jobs.put((future, fn, item))
+            self._jobs.put((future, work, job))
             futures.append(future)
         wait(futures)  # a signal handler's exception (SIGTERM) interrupts this wait
-        return [future.result() for future in futures]
+        for future in futures:
+            future.result()
+        if errors:
+            raise errors[min(errors)]
+        return results
 
     def _start(self, wanted: int) -> None:
         with self._lock:

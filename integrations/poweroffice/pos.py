@@ -417,8 +417,10 @@ class _Lanes:
         return None
 
     def send(self, sales: list[PosSale]) -> None:
-        pool = lane_pool("pos", django_settings.POWEROFFICE_POS_CONCURRENCY)
-        pool.map(self._send, sales)
+        # Each batch the process runs (one per lane) gets its own share of the pos lanes.
+        width = django_settings.POWEROFFICE_POS_CONCURRENCY
+        pool = lane_pool("pos", width * max(1, django_settings.INTEGRATIONS_WORKER_LANES))
+        pool.map(self._send, sales, width=width)
 
     def _send(self, sale: PosSale) -> None:
         if self.stop.is_set():

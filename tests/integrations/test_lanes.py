@@ -40,6 +40,23 @@ class TestLanes:
         assert first | second <= {thread.ident for thread in threads}
         assert threading.get_ident() not in first
 
+    def test_a_caller_may_use_fewer_lanes_than_the_pool_has(self, threaded):
+        """One POS batch uses its share of the process's pos lanes, not all of them."""
+        pairs = threading.Barrier(2, timeout=10)  # breaks unless two run at once
+        running, most, lock = [0], [0], threading.Lock()
+
+        def job(n):
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            pairs.wait()
+            with lock:
+                running[0] -= 1
+            return n
+
+        assert threaded.map(job, range(6), width=2) == list(range(6))
+        assert most[0] == 2
+
     def test_an_error_is_raised_after_every_job_ended(self, threaded):
         ended = []
 
