@@ -343,12 +343,12 @@ class PosBatchExporter:
         self.context.progress(done=0, total=len(ids), sent=0, failed=0)
         unknown: list[OutcomeUnknown] = []
         size = max(1, django_settings.POWEROFFICE_POS_PAGE_SIZE)
-        with _Lanes(self, batch, report, unknown) as lanes:
-            for start in range(0, len(ids), size):  # one page of sales in memory at a time
-                page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
-                lanes.send(list(page))
-                done = min(start + size, len(ids))
-                self.context.progress(done=done, sent=report.created, failed=report.failed)
+        lanes = _Lanes(self, batch, report, unknown)
+        for start in range(0, len(ids), size):  # one page of sales in memory at a time
+            page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
+            lanes.send(list(page))
+            done = min(start + size, len(ids))
+            self.context.progress(done=done, sent=report.created, failed=report.failed)
         if unknown:
             raise OutcomeUnknown(
                 _("%(count)d of %(total)d sales were sent without a usable answer (%(first)s); "
@@ -409,12 +409,6 @@ class _Lanes:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.local = threading.local()  # each thread's exporter, for this batch only
-
-    def __enter__(self) -> _Lanes:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
 
     def send(self, sales: list[PosSale]) -> None:
         # Each batch the process runs (one per lane) gets its own share of the pos lanes.
