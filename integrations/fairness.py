@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import Operation, Transfer, TransferKind, TransferPriority, TransferStatus
@@ -98,7 +98,7 @@ def _last_served(priority: int) -> Subquery:
     """When the client's work of this priority last started (a scalar subquery)."""
     return Subquery(
         Transfer.objects.filter(
-            client_id=OuterRef("client_id"), priority=priority, started_at__isnull=False
+            client_id=OuterRef("pk"), priority=priority, started_at__isnull=False
         )
         .order_by("-started_at")
         .values("started_at")[:1]
@@ -108,7 +108,7 @@ def _last_served(priority: int) -> Subquery:
 def _in_turn(rows: list[dict], served: str) -> list[dict]:
     """Least recently served first (never served before everyone), then by client."""
     return sorted(rows, key=lambda row: (row[served] is not None, row[served] or 0,
-                                         row["client_id"]))  # fmt: skip
+                                         row["pk"]))  # fmt: skip
 
 
 def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
@@ -118,24 +118,36 @@ def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
     interactive work, and bulk work while fewer than `bulk_slots()` bulk transfers run (its
     share of the lanes); of the two, the class with fewer transfers running goes first, so
     both move, turn about. A client's bulk work waits while it has interactive work due.
-    Within a queryset, by due time. One query: the clients' turns per class and the
-    running bulk transfers are counted in the same statement."""
+    Within a queryset, by due time.
+
+    One query, one row per client with due work: whether it has interactive work due, when
+    each class of its work last started (one index entry each, `integ_transfer_turn`) and the
+    transfers running per class. Its cost follows the number of clients, not the backlog: a
+    row per due transfer grouped by client would work out each turn once per transfer (the
+    grouping keys are computed per row), thousands of times during a month-end run."""
     due = transfers_due(now=now, include_queued=True).order_by()
     interactive, bulk = TransferPriority.INTERACTIVE, TransferPriority.BULK
+    mine = due.filter(client_id=OuterRef("pk"))
+    client_model = Transfer._meta.get_field("client").related_model
     rows = list(
-        due.values("client_id").annotate(
-            best=Min("priority"), served_interactive=_last_served(interactive),
-            served_bulk=_last_served(bulk), running_bulk=_running(bulk),
-            running_interactive=_running(interactive),
+        client_model.objects.filter(Exists(mine))
+        .annotate(
+            has_interactive=Exists(mine.filter(priority=interactive)),
+            served_interactive=_last_served(interactive), served_bulk=_last_served(bulk),
+            running_bulk=_running(bulk), running_interactive=_running(interactive),
         )  # fmt: skip
+        .order_by()
+        .values("pk", "has_interactive", "served_interactive", "served_bulk", "running_bulk",
+                "running_interactive")  # fmt: skip
     )
     if not rows:
         return
-    rounds = [(interactive, _in_turn([r for r in rows if r["best"] == interactive],
+    rounds = [(interactive, _in_turn([r for r in rows if r["has_interactive"]],
                                      "served_interactive"))]  # fmt: skip
     running_bulk = rows[0]["running_bulk"]
     if running_bulk < bulk_slots():
-        bulk_round = (bulk, _in_turn([r for r in rows if r["best"] == bulk], "served_bulk"))
+        bulk_round = (bulk, _in_turn([r for r in rows if not r["has_interactive"]],
+                                     "served_bulk"))  # fmt: skip
         # The class with fewer transfers running goes first: both move, turn about.
         if running_bulk < rows[0]["running_interactive"]:
             rounds.insert(0, bulk_round)
@@ -143,8 +155,9 @@ def transfers_fair_choices(*, now: datetime) -> Iterator[QuerySet]:
             rounds.append(bulk_round)
     for priority, turn in rounds:
         for row in turn[:CANDIDATE_CLIENTS]:
-            mine = due.filter(client_id=row["client_id"], priority=priority)
-            yield mine.order_by("next_attempt_at", "pk")
+            yield due.filter(client_id=row["pk"], priority=priority).order_by(
+                "next_attempt_at", "pk"
+            )
 
 
 def _running(priority: int) -> Coalesce:

@@ -339,8 +339,9 @@ class Transfer(models.Model):
                 fields=["client", "error_group", "id"], name="integ_transfer_client_errgroup",
                 condition=UNRESOLVED_FAILURE,
             ),
-            # The dispatcher's "when was this client last served" (integrations.fairness).
-            models.Index(fields=["client", "started_at"], name="integ_transfer_client_served"),
+            # The dispatcher's "when was this client's work of this class last served"
+            # (integrations.fairness): the newest entry is the first one read.
+            models.Index(fields=["client", "priority", "started_at"], name="integ_transfer_turn"),
         ]
         constraints = [
             # Coalescing guard: at most one pending transfer per object, kind and connection.
