@@ -42,7 +42,7 @@ from .errors import (
     TransientError,
 )
 from .http import excerpt, redact
-from .lanes import lanes
+from .lanes import lanes_declare
 from .models import AttemptOutcome, Transfer, TransferAttempt, TransferPriority, TransferStatus
 from .outbox import transfer_schedule, transfers_wake
 from .registry import get_connector
@@ -137,11 +137,17 @@ def transfers_dispatch(*, seconds: float | None = None) -> int:
     wake-up. Returns how many transfers ran."""
     seconds = settings.Q_CLUSTER.get("timeout", 300) / 3 if seconds is None else seconds
     dispatch = _Dispatch(deadline=time.monotonic() + seconds)
-    width = max(1, int(settings.INTEGRATIONS_WORKER_LANES))
-    counts = lanes("transfers", width).map(dispatch.lane, range(width))
+    pool = transfer_lanes()
+    counts = pool.map(dispatch.lane, range(pool.size))
     if dispatch.timed_out:
         transfer_schedule(None)  # ended on time, not for want of work: wake a worker
     return sum(counts)
+
+
+#: A worker's lanes for transfers: `INTEGRATIONS_WORKER_LANES` threads.
+transfer_lanes = lanes_declare(
+    "transfers", lambda: max(1, int(settings.INTEGRATIONS_WORKER_LANES))
+)
 
 
 class _Dispatch:

@@ -20,6 +20,9 @@ overlap within the shared budget (the rate limiter still spaces every one of the
 
 Pools are named (`lanes("transfers")`, `lanes("pos")`): a transfer running on a transfers
 lane may send its POS sales on the pos lanes without ever waiting for a lane of its own pool.
+A module that uses a pool declares it (`lanes_declare`), so that a task worker starts every
+declared pool's threads and opens their connections when it starts (`lanes_warm_all`, called
+by integrations.worker), not in the middle of its first transfer or batch.
 """
 
 from __future__ import annotations
@@ -109,6 +112,28 @@ class Lanes:
                 thread.start()
                 self._threads.append(thread)
 
+    def warm(self) -> int:
+        """Start every thread now, each with its database connection open; returns how many
+        connected. Where threads cannot help, nothing (inline jobs use the caller's
+        connection). A database that is down is logged and left for the first job to retry."""
+        if not threads_useful():
+            return 0
+        self._start(self.size)
+        # Each thread holds its job until all have one, so every thread connects once.
+        everyone = threading.Barrier(self.size)
+
+        def connect(_item) -> bool:
+            db_connection.ensure_connection()
+            everyone.wait(timeout=30)
+            return True
+
+        try:
+            return sum(self.map(connect, range(self.size)))
+        except (db.DatabaseError, threading.BrokenBarrierError):
+            logger.warning("Lanes %s: threads started, connections left for later", self.name,
+                           exc_info=True)  # fmt: skip
+            return 0
+
     def stop(self) -> None:
         """End the threads (each closes its database connections); the next `map` starts new
         ones. For tests and benches that must leave no connection open."""
@@ -157,6 +182,7 @@ def _connections_refresh(*, idle: float) -> None:
 
 _pools: dict[str, Lanes] = {}
 _pools_lock = threading.Lock()
+_declared: dict[str, Callable[[], int]] = {}
 
 
 def lanes(name: str, size: int) -> Lanes:
@@ -167,6 +193,23 @@ def lanes(name: str, size: int) -> Lanes:
             pool = _pools[name] = Lanes(name, size)
         pool.size = max(1, size)
         return pool
+
+
+def lanes_declare(name: str, size: Callable[[], int]) -> Callable[[], Lanes]:
+    """Declare the pool `name`, of `size()` threads (read from settings when used), and return
+    a function giving it. Task workers warm declared pools when they start (`lanes_warm_all`)."""
+    _declared[name] = size
+
+    def pool() -> Lanes:
+        return lanes(name, size())
+
+    return pool
+
+
+def lanes_warm_all() -> int:
+    """Start every declared pool's threads with their database connections open (a task
+    worker starting). Returns how many threads connected."""
+    return sum(lanes(name, size()).warm() for name, size in list(_declared.items()))
 
 
 def lanes_stop_all() -> None:

@@ -35,6 +35,8 @@ from contextlib import contextmanager
 from django import db
 from django.conf import settings
 
+from .lanes import lanes_warm_all
+
 logger = logging.getLogger(__name__)
 
 
@@ -83,6 +85,8 @@ def worker_install(**kwargs) -> None:
     # `manage.py qcluster` starts the cluster with SIGTERM blocked (inherited by every process
     # it forks); a worker takes it again here, with its handler in place.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    # The lanes connect now, once, rather than in the middle of the first transfer or batch.
+    lanes_warm_all()
 
 
 def _on_sigterm(signum, frame) -> None:

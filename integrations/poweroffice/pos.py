@@ -32,7 +32,7 @@ from accounting.money import ZERO, money_display, round_money, split_vat
 from integrations.base import DocumentExporter, ImportReport, PosProduct, TransferContext
 from integrations.documents import document_reference_of
 from integrations.errors import AuthError, DataError, NotFound, OutcomeUnknown, PermanentError
-from integrations.lanes import lanes as lane_pool
+from integrations.lanes import lanes_declare
 from integrations.models import ExternalLink, Operation, TransferKind
 from pos.batch import pos_batch_finish
 from pos.models import VAT_RATES, PosBatch, PosSale, PosSettings
@@ -396,6 +396,14 @@ class PosBatchExporter:
         return ("skipped" if result.outcome == "skipped" else "created"), ""
 
 
+#: Each batch a worker runs (one per transfer lane) gets its own share of the pos lanes.
+pos_lanes = lanes_declare(
+    "pos",
+    lambda: django_settings.POWEROFFICE_POS_CONCURRENCY
+    * max(1, django_settings.INTEGRATIONS_WORKER_LANES),
+)
+
+
 class _Lanes:
     """Sales of a batch in flight at once, on the process's `pos` lanes
     (integrations.lanes: `POWEROFFICE_POS_CONCURRENCY` threads that keep their database
@@ -411,10 +419,7 @@ class _Lanes:
         self.local = threading.local()  # each thread's exporter, for this batch only
 
     def send(self, sales: list[PosSale]) -> None:
-        # Each batch the process runs (one per lane) gets its own share of the pos lanes.
-        width = django_settings.POWEROFFICE_POS_CONCURRENCY
-        pool = lane_pool("pos", width * max(1, django_settings.INTEGRATIONS_WORKER_LANES))
-        pool.map(self._send, sales, width=width)
+        pos_lanes().map(self._send, sales, width=django_settings.POWEROFFICE_POS_CONCURRENCY)
 
     def _send(self, sale: PosSale) -> None:
         if self.stop.is_set():

@@ -157,3 +157,28 @@ def test_sigterm_while_lanes_run_puts_every_running_transfer_back(connector, htt
     assert all(t.status == TransferStatus.PENDING for t in rows.values())
     released = [t for t in rows.values() if "stopped (service shutdown)" in t.last_error]
     assert len(released) == 2  # the two in flight; the third was never claimed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_starting_worker_connects_every_lane_once_and_its_first_run_opens_none(
+    connector, http, lane_worker, settings
+):
+    settings.POWEROFFICE_POS_CONCURRENCY = 2
+    db_connection.ensure_connection()  # this thread's own (the test's), counted apart
+    opened = []
+    connection_created.connect(
+        lambda **kw: opened.append(threading.current_thread().name), weak=False, dispatch_uid="w"
+    )
+    try:
+        # Two transfer lanes and two pos lanes for each of them.
+        assert lanes.lanes_warm_all() == 2 + 2 * 2
+        assert len(opened) == 6, " ".join(opened)
+        assert lanes.lanes_warm_all() == 6  # again: the same threads, already connected
+        assert len(opened) == 6, " ".join(opened)
+
+        TransferFactory(connection=ConnectionFactory())
+        http.put(re.compile(rf"{re.escape(BASE_URL)}/records/R-.*"), status=204)
+        assert engine.transfers_dispatch(seconds=60) == 1
+    finally:
+        connection_created.disconnect(dispatch_uid="w")
+    assert len(opened) == 6, " ".join(opened)
