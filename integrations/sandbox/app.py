@@ -33,6 +33,7 @@ from werkzeug.wrappers import Request, Response
 from .faults import FaultConfig, FaultInjector, drop_connection
 from .problems import NotEmulated, Problem, json_response, not_emulated, problem
 from .recording import RequestLog
+from .server import RECEIVED
 
 logger = logging.getLogger(__name__)
 CONTROL_PREFIX = "/_sandbox/"
@@ -101,9 +102,11 @@ class SandboxApp:
     def serve(self, request: Request) -> tuple[Response, bool]:
         exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
         way = self.faults.round_trip() / 2  # the network: every request, token ones too
-        # When it reaches the server: counted from when it came in, not from when this
-        # (possibly busy) process wakes after the delay, as a gateway's edge would count it.
-        request.environ[ARRIVAL] = getattr(self, "clock", time.monotonic)() + way
+        # When it reaches the server: counted from when it came in (its first line read, see
+        # sandbox.server), not from when this (possibly busy) process gets round to it or
+        # wakes after the delay, as a gateway's edge would count it.
+        received = request.environ.get(RECEIVED)
+        request.environ[ARRIVAL] = (time.monotonic() if received is None else received) + way
         self.faults.delay(way)  # the request travelling in
         try:
             return self._serve(request, exempt)

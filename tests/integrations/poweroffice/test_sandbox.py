@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 
 import pytest
 from werkzeug.test import Client
@@ -12,6 +13,7 @@ from werkzeug.test import Client
 from integrations.poweroffice import sandbox
 from integrations.poweroffice.sandbox.app import PowerOfficeSandbox, SandboxConfig
 from integrations.sandbox.faults import FaultInjector
+from integrations.sandbox.server import RECEIVED
 
 SUB = {"Ocp-Apim-Subscription-Key": sandbox.DEFAULT_SUBSCRIPTION_KEY}
 
@@ -68,6 +70,22 @@ class TestGateway:
         assert statuses[-1] == 429
         last = web.get("/v2/LockDateSettings", headers=auth)
         assert last.headers["Retry-After"] == "1"
+
+    def test_rate_limit_counts_each_request_from_when_it_came_in(self, app, web, auth):
+        """A request is counted from when its first line was read (the server's stamp), not
+        from when the busy sandbox got round to it."""
+        web.post("/_sandbox/config", json={"rate_limit": 1})
+        came_in = time.monotonic() - 5.0
+
+        def status(received: float) -> int:
+            overrides = {RECEIVED: received}
+            return web.get("/v2/LockDateSettings", headers=auth,
+                           environ_overrides=overrides).status_code  # fmt: skip
+
+        # Handled back to back, but they came in 1.5 s apart: both are within the limit.
+        assert [status(came_in), status(came_in + 1.5)] == [200, 200]
+        # 0.5 s after the last one: a second request in one second.
+        assert status(came_in + 2.0) == 429
 
     def test_missing_privilege_is_403(self, app, web):
         app.config.clients[sandbox.DEFAULT_CLIENT_KEY] = {
