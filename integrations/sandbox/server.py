@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import sys
 import threading
 import time
@@ -15,19 +17,46 @@ RECEIVED = "sandbox.received"
 SWITCH_INTERVAL = 0.001
 
 
+#: Linux's SO_TIMESTAMPNS (not in Python's socket module): the kernel stamps each packet it
+#: receives, and `recvmsg` hands the stamp over.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
 class StampingRequestHandler(WSGIRequestHandler):
-    """Notes when each request came in (RECEIVED): as soon as its first line is read, before
-    its headers are parsed and the app gets to it. The rate limit counts from there, as a
-    gateway's edge would, rather than from when a busy sandbox gets round to the request."""
+    """Notes when each request came in (RECEIVED), as a gateway's edge would count it, rather
+    than when a busy sandbox gets round to it: the kernel's receive stamp of its first packet
+    where the listening socket asked for stamps (Linux: it is taken even while the
+    connection waits to be accepted and a thread to be started for it), otherwise the moment
+    its first line is read."""
+
+    def handle_one_request(self) -> None:
+        self.received = self._first_packet_arrival()
+        return super().handle_one_request()
 
     def parse_request(self) -> bool:
-        self.received = time.monotonic()
+        if getattr(self, "received", None) is None:
+            self.received = time.monotonic()
         return super().parse_request()
 
     def make_environ(self) -> dict:
         environ = super().make_environ()
         environ[RECEIVED] = getattr(self, "received", None)
         return environ
+
+    def _first_packet_arrival(self) -> float | None:
+        """When the next request's first packet reached this machine (on `time.monotonic`),
+        read without consuming it; None where the kernel gives no stamp (not Linux, TLS)."""
+        try:
+            data, ancillary, _flags, _address = self.connection.recvmsg(
+                1, socket.CMSG_SPACE(16), socket.MSG_PEEK
+            )
+        except (AttributeError, NotImplementedError, OSError, ValueError):
+            return None
+        for level, kind, payload in ancillary:
+            if data and level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", payload[:16])
+                return time.monotonic() - (time.time() - (seconds + nanoseconds / 1e9))
+        return None
 
 
 class QuietRequestHandler(StampingRequestHandler):
@@ -45,6 +74,9 @@ class SandboxServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=handler
         )
+        if sys.platform.startswith("linux"):  # elsewhere: stamped as the first line is read
+            # Accepted connections inherit the option (see StampingRequestHandler).
+            self._server.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.port = self._server.port
         self._thread: threading.Thread | None = None
 
