@@ -123,7 +123,11 @@ class Lanes:
         everyone = threading.Barrier(self.size)
 
         def connect(_item) -> bool:
-            db_connection.ensure_connection()
+            try:
+                db_connection.ensure_connection()
+            except BaseException:
+                everyone.abort()  # the others stop waiting for this one
+                raise
             everyone.wait(timeout=30)
             return True
 

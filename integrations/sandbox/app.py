@@ -102,9 +102,9 @@ class SandboxApp:
     def serve(self, request: Request) -> tuple[Response, bool]:
         exempt = self.fault_exempt(request) or not self.faults.applies(request.path)
         way = self.faults.round_trip() / 2  # the network: every request, token ones too
-        # When it reaches the server: counted from when it came in (its first line read, see
-        # sandbox.server), not from when this (possibly busy) process gets round to it or
-        # wakes after the delay, as a gateway's edge would count it.
+        # When it reaches the server: counted from when it came in (the kernel's stamp of its
+        # first packet, see sandbox.server), not from when this (possibly busy) process gets
+        # round to it or wakes after the delay, as a gateway's edge would count it.
         received = request.environ.get(RECEIVED)
         request.environ[ARRIVAL] = (time.monotonic() if received is None else received) + way
         self.faults.delay(way)  # the request travelling in
