@@ -3,8 +3,10 @@
 import json
 import re
 import threading
+import time
 
 import pytest
+from django.db import OperationalError
 from django.db import connection as db_connection
 from django.db.backends.signals import connection_created
 
@@ -68,6 +70,23 @@ class TestLanes:
         with pytest.raises(ValueError, match="sale 1 is broken"):
             threaded.map(job, [0, 1, 2, 3])
         assert sorted(ended) == [0, 2, 3]
+
+    def test_warming_up_with_the_database_down_gives_up_at_once(self, threaded, monkeypatch):
+        """A worker starting while the database is down is not held up: the lanes that could
+        not connect release the others, and the first job connects later."""
+        calls = []
+
+        class Down:
+            def ensure_connection(self):
+                calls.append(1)
+                if len(calls) == 1:
+                    raise OperationalError("connection refused")
+
+        monkeypatch.setattr(lanes, "db_connection", Down())
+        started = time.monotonic()
+        assert threaded.warm() == 0
+        assert time.monotonic() - started < 10  # not the barrier's 30 s
+        assert len(threaded._threads) == 3
 
     @pytest.mark.django_db
     def test_inline_where_threads_cannot_help(self):
