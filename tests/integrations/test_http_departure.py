@@ -30,8 +30,11 @@ def test_the_wait_ends_just_before_the_request_is_written_on_an_open_connection(
         accept = server._server.process_request
         server._server.process_request = lambda *a: (accepted.append(1), accept(*a))
 
-        def wait_for_tick() -> None:
-            time.sleep(0.2)  # a sender waiting for its tick
+        def wait_for_tick() -> None:  # a sender waiting for its tick
+            expected = len(waits) + 1  # this request's connection (the server closes each)
+            deadline = time.monotonic() + 5
+            while len(accepted) < expected and time.monotonic() < deadline:
+                time.sleep(0.01)
             waits.append((time.monotonic(), len(accepted)))
 
         session = ApiSession(role="departure-test")
