@@ -195,12 +195,19 @@ def _token_refused(err: errors.IntegrationError, mode: str) -> errors.AuthError:
 
 
 def request_token(
-    session: ApiSession, token_url: str, credentials: Credentials, *, client: str = ""
+    session: ApiSession,
+    token_url: str,
+    credentials: Credentials,
+    *,
+    client: str = "",
+    before_send: Callable[[], None] | None = None,
 ) -> tuple[str, float]:
-    """(access token, lifetime in seconds) from the token endpoint; typed errors otherwise."""
+    """(access token, lifetime in seconds) from the token endpoint; typed errors otherwise.
+    `before_send` as for `ApiSession.request` (the rate limiter's wait)."""
     response = session.request(
         "POST",
         token_url,
+        before_send=before_send,
         data={"grant_type": "client_credentials"},
         headers={
             "Authorization": basic_authorization(credentials),

@@ -168,8 +168,14 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
     # -- authentication ------------------------------------------------------------------------
 
     def _fetch_token(self) -> tuple[str, float]:
+        return request_token(
+            self, self.token_url, self.credentials, client=self.client_name,
+            before_send=self._wait_for_budget,
+        )  # fmt: skip
+
+    def _wait_for_budget(self) -> None:
+        """The rate limiter's wait, run as a request's bytes leave (`ApiSession.request`)."""
         self.rate_limiter.acquire(self._budget)
-        return request_token(self, self.token_url, self.credentials, client=self.client_name)
 
     def _token(self) -> str:
         self._token_value = self.tokens.get(self._token_key, self._fetch_token)
@@ -201,7 +207,7 @@ class PowerOfficeClient(PowerOfficeResources, ApiSession):
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         return self.request(
             method, url, headers=headers, **kwargs,
-            before_send=lambda: self.rate_limiter.acquire(self._budget),
+            before_send=self._wait_for_budget,
         )  # fmt: skip
 
     def call(self, method: str, path: str, *, body: Any = None, **kwargs: Any) -> requests.Response:
