@@ -48,6 +48,9 @@ def threads_useful() -> bool:
     return db_connection.vendor != "sqlite" and not db_connection.in_atomic_block
 
 
+_END = object()  # no item left
+
+
 class Lanes:
     """A fixed number of daemon threads taking jobs from one queue (see the module text)."""
 
@@ -66,25 +69,49 @@ class Lanes:
         raised once every item has ended. Inline, one by one, where threads cannot help
         (`threads_useful`)."""
         items = list(items)
-        width = min(width or self.size, self.size, len(items))
-        if width <= 1 or not threads_useful():
-            return [fn(item) for item in items]
-        self._start(self.size)
         results: list[Any] = [None] * len(items)
-        errors: dict[int, BaseException] = {}
-        todo = iter(enumerate(items))
+
+        def run(pair: tuple[int, Any]) -> None:
+            index, item = pair
+            results[index] = fn(item)
+
+        self.each(run, enumerate(items), width=min(width or self.size, len(items)))
+        return results
+
+    def each(self, fn: Callable[[Any], Any], items: Iterable[Any], *,
+             width: int | None = None) -> None:  # fmt: skip
+        """fn(item) for every item, up to `width` (default and at most `size`) at once, taking
+        the items one by one as lanes come free: a generator may load them page by page while
+        the lanes send, so no lane waits for a page's last item. Waits for all; the first
+        exception (in the order the items were taken, the generator's own included) is raised
+        once every lane has stopped. Inline, one by one, where threads cannot help."""
+        width = min(width or self.size, self.size)
+        if width <= 1 or not threads_useful():
+            for item in items:
+                fn(item)
+            return
+        self._start(self.size)
+        errors: list[tuple[int, BaseException]] = []
+        todo = iter(items)
+        taken = [0]
         todo_lock = threading.Lock()
 
         def work(_job) -> None:  # one of `width` jobs: takes the next item until none is left
             while True:
                 with todo_lock:
-                    index, item = next(todo, (None, None))
-                if index is None:
+                    number = taken[0]
+                    taken[0] += 1
+                    try:
+                        item = next(todo, _END)
+                    except BaseException as err:  # noqa: BLE001 - the generator's, raised below
+                        errors.append((number, err))
+                        return
+                if item is _END:
                     return
                 try:
-                    results[index] = fn(item)
+                    fn(item)
                 except BaseException as err:  # noqa: BLE001 - raised in the caller below
-                    errors[index] = err
+                    errors.append((number, err))
 
         futures = []
         for job in range(width):
@@ -95,8 +122,7 @@ class Lanes:
         for future in futures:
             future.result()
         if errors:
-            raise errors[min(errors)]
-        return results
+            raise min(errors, key=lambda pair: pair[0])[1]
 
     def _start(self, wanted: int) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -342,13 +343,9 @@ class PosBatchExporter:
         report = ImportReport(fetched=len(ids))
         self.context.progress(done=0, total=len(ids), sent=0, failed=0)
         unknown: list[OutcomeUnknown] = []
-        size = max(1, django_settings.POWEROFFICE_POS_PAGE_SIZE)
         lanes = _Lanes(self, batch, report, unknown)
-        for start in range(0, len(ids), size):  # one page of sales in memory at a time
-            page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
-            lanes.send(list(page))
-            done = min(start + size, len(ids))
-            self.context.progress(done=done, sent=report.created, failed=report.failed)
+        lanes.send(self._pages(batch, ids, report, lanes.stop))
+        self.context.progress(done=len(ids), sent=report.created, failed=report.failed)
         if unknown:
             raise OutcomeUnknown(
                 _("%(count)d of %(total)d sales were sent without a usable answer (%(first)s); "
@@ -358,6 +355,20 @@ class PosBatchExporter:
             )  # fmt: skip
         pos_batch_finish(batch=batch)
         return report
+
+    def _pages(self, batch: PosBatch, ids: list[int], report: ImportReport,
+               stop: threading.Event) -> Iterator[PosSale]:  # fmt: skip
+        """The batch's unsent sales, one page in memory at a time, each page loaded when the
+        lanes have taken the one before (while its last sales are still on their way); the
+        progress is stored as each page is handed out. None after a stop."""
+        size = max(1, django_settings.POWEROFFICE_POS_PAGE_SIZE)
+        for start in range(0, len(ids), size):
+            if stop.is_set():
+                return
+            if start:
+                self.context.progress(done=start, sent=report.created, failed=report.failed)
+            page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
+            yield from list(page)
 
     def send_one(self, exporter: PosSaleExporter, sale: PosSale, report: ImportReport,
                  unknown: list[OutcomeUnknown], lock: threading.Lock) -> None:
@@ -418,8 +429,8 @@ class _Lanes:
         self.stop = threading.Event()
         self.local = threading.local()  # each thread's exporter, for this batch only
 
-    def send(self, sales: list[PosSale]) -> None:
-        pos_lanes().map(self._send, sales, width=django_settings.POWEROFFICE_POS_CONCURRENCY)
+    def send(self, sales: Iterable[PosSale]) -> None:
+        pos_lanes().each(self._send, sales, width=django_settings.POWEROFFICE_POS_CONCURRENCY)
 
     def _send(self, sale: PosSale) -> None:
         if self.stop.is_set():

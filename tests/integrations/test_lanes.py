@@ -71,6 +71,40 @@ class TestLanes:
             threaded.map(job, [0, 1, 2, 3])
         assert sorted(ended) == [0, 2, 3]
 
+    def test_items_are_taken_as_lanes_come_free_with_no_wait_at_a_page_end(self, threaded):
+        """A POS batch's pages: the next page is loaded while a sale of the one before is still
+        on its way, not once the whole page has been sent (nor all pages up front)."""
+        first_on_its_way = threading.Event()
+        loaded_while_first_on_its_way = []
+
+        def pages():
+            yield "page 1, sale 1"
+            # Loading page 2: only possible once a lane has taken sale 1 and sends it.
+            loaded_while_first_on_its_way.append(first_on_its_way.wait(5))
+            yield "page 2, sale 1"
+
+        sent = []
+
+        def send(sale):
+            if sale == "page 1, sale 1":
+                first_on_its_way.set()
+                time.sleep(0.2)  # its answer is still on the way while page 2 is loaded
+            sent.append(sale)
+
+        threaded.each(send, pages(), width=2)
+        assert loaded_while_first_on_its_way == [True]
+        assert sorted(sent) == ["page 1, sale 1", "page 2, sale 1"]
+
+    def test_a_page_that_fails_to_load_is_raised_after_the_lanes_stop(self, threaded):
+        def pages():
+            yield 1
+            raise RuntimeError("page 2 could not be read")
+
+        sent = []
+        with pytest.raises(RuntimeError, match="page 2"):
+            threaded.each(sent.append, pages(), width=2)
+        assert sent == [1]
+
     def test_warming_up_with_the_database_down_gives_up_at_once(self, threaded, monkeypatch):
         """A worker starting while the database is down is not held up: the lanes that could
         not connect release the others, and the first job connects later."""
