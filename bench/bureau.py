@@ -630,8 +630,7 @@ def report(args, sandbox, phases: Phases, m: Measured) -> dict:  # noqa: PLR0915
         return [(end - (since or finalized.get(pk, end))).total_seconds() for pk, end in rows]
 
     served_at = sorted(r["at"] for r in tally.served)
-    busy = served_at[-1] - served_at[0] if len(served_at) > 1 else 0.0
-    busy_rate = (len(served_at) - 1) / busy if busy else 0.0
+    busy_rate = tally.busy()[1]
     # The burst: first finalize → last of its invoices posted, and what the sandbox served then.
     burst = waits(m.burst_ids)
     first = Invoice.objects.filter(pk__in=m.burst_ids).aggregate(t=Min("finalized_at"))["t"]
@@ -671,9 +670,6 @@ def report(args, sandbox, phases: Phases, m: Measured) -> dict:  # noqa: PLR0915
     print(f"drained                    {'yes' if m.drained else 'NO'} in {m.elapsed:.1f} s")
     for line in tally.lines():
         print(line)
-    print(f"rate over the busy interval {busy_rate:.2f}/s / {args.rate:.2f}/s = "
-          f"{busy_rate / args.rate:.1%} (first → last served request, {busy:.1f} s; "
-          f"429s excluded: {len(tally.refused)})")
     print(f"documents sent             {invoices_sent + sales} ({invoices_sent} invoices, "
           f"{sales} POS sales); API calls per document {tally.calls() / documents:.2f}, per "
           f"invoice {per_invoice:.2f} (all but the sales orders)")
