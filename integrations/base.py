@@ -9,6 +9,7 @@ CONVENTIONS.md and ADDING_A_CONNECTOR.md); subclasses fill in hooks, never reord
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -110,7 +111,15 @@ class AlreadyImported(Exception):  # noqa: N818 - a signal, not an error
 
 
 class TransferContext:
-    """What one attempt knows and records: transfer, connection, API client, steps, exchange."""
+    """What one attempt knows and records: transfer, connection, API client, steps, exchange.
+
+    An attempt may export thousands of documents (a POS batch): it keeps the links of the
+    `LINKS_KEPT` objects it used last (older ones are read again if needed) and its first
+    `STEPS_KEPT` steps (the rest are counted in a last step), so its memory and the attempt's
+    stored record do not grow with the batch."""
+
+    LINKS_KEPT = 256
+    STEPS_KEPT = 100
 
     def __init__(self, *, transfer: Transfer, connector: BaseConnector) -> None:
         self.transfer = transfer
@@ -120,14 +129,19 @@ class TransferContext:
         self.steps: list[dict[str, Any]] = []
         self.leases: set[tuple[int, int]] = set()  # export leases this attempt holds
         self._client: Any = None
-        self._links: dict[tuple[type, int], Any] = {}  # links of dependencies read this attempt
+        # Links of objects used this attempt, most recently used last.
+        self._links: OrderedDict[tuple[type, int], Any] = OrderedDict()
+        self._steps_left_out = 0
 
     def link_of(self, obj: models.Model):
         """The object's link on this connection, read once per attempt (dependencies, ids of
         bound records); a document's own link is always read afresh under its lease."""
         key = (type(obj), obj.pk)
-        if key not in self._links:
+        if key in self._links:
+            self._links.move_to_end(key)
+        else:
             self._links[key] = link_for_object(connection=self.connection, obj=obj)
+            self._links_trim()
         return self._links[key]
 
     def links_prefetch(self, objs: Iterable[models.Model | None]) -> None:
@@ -135,9 +149,17 @@ class TransferContext:
         wanted = [o for o in objs if o is not None and (type(o), o.pk) not in self._links]
         if wanted:
             self._links.update(links_for_objects(connection=self.connection, objs=wanted))
+            self._links_trim()
 
     def link_bound(self, obj: models.Model, link) -> None:
-        self._links[(type(obj), obj.pk)] = link
+        key = (type(obj), obj.pk)
+        self._links[key] = link
+        self._links.move_to_end(key)
+        self._links_trim()
+
+    def _links_trim(self) -> None:
+        while len(self._links) > self.LINKS_KEPT:
+            self._links.popitem(last=False)
 
     @property
     def client(self) -> Any:
@@ -167,7 +189,16 @@ class TransferContext:
             entry["external_id"] = str(external_id)
         if detail:
             entry["detail"] = detail[:300]
-        self.steps.append(entry)
+        if len(self.steps) < self.STEPS_KEPT:
+            self.steps.append(entry)
+            return
+        self._steps_left_out += 1
+        if self._steps_left_out == 1:
+            self.steps.append({})  # the last step counts the ones left out
+        self.steps[-1] = {
+            "step": "…",
+            "action": _("%(count)d more not kept") % {"count": self._steps_left_out},
+        }
 
     def progress(self, *, done: int, total: int | None = None, **counts: int) -> None:
         """Store progress on the transfer at once (outside any transaction) for the admin."""
