@@ -1,6 +1,9 @@
 """The POS batch exporter over mocked HTTP (responses): exact bodies, contract-checked."""
 
 import datetime as dt
+import gc
+import itertools
+import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -9,6 +12,7 @@ from accounting.models import Customer
 from integrations.poweroffice.auth import TOKENS
 from integrations.ratelimit import reset_rate_limiters
 from pos.batch import pos_batch_run
+from pos.models import PosSale, PosSaleLine
 from tests.factories.integrations import ConnectionFactory, ExternalLinkFactory
 from tests.factories.pos import PosSaleFactory, PosSettingsFactory
 from tests.integrations.poweroffice.contract_helpers import (
@@ -75,3 +79,37 @@ def test_a_rejected_order_fails_that_sale_with_the_api_message(connection, token
     assert sale.error.startswith("POS sale 778:")
     assert "ProductId 30 not found" in sale.error
     assert_requests_match_contract(http)
+
+
+def test_a_long_batch_frees_each_sale_once_it_is_sent(connection, token, http, settings):
+    """A batch keeps one page of sales in memory, not every sale it has sent: each prefetched
+    line caches its sale, and that cycle would keep a sent sale (with its lines, customer and
+    client) until Python's next full garbage collection, thousands of sales later."""
+    settings.POWEROFFICE_POS_PAGE_SIZE = 2
+    PosSettingsFactory(client=connection.client)
+    customer = PosSaleFactory(client=connection.client, lines=[("80.00", 25)]).customer
+    for _ in range(4):
+        PosSaleFactory(client=connection.client, customer=customer,
+                       lines=[("100.00", 25), ("57.50", 15)])
+    ExternalLinkFactory(connection=connection, external_id="4242",
+                        content_type=ContentType.objects.get_for_model(Customer),
+                        object_id=customer.pk)
+    ids = itertools.count(1)
+    http.add_callback(
+        "POST", f"{BASE}/v2/SalesOrders/Complete",
+        callback=lambda request: (201, {}, json.dumps(
+            {"Id": f"0b6f8a52-1d0c-4c3e-9f4e-{next(ids):012d}", "SalesOrderNo": 1})),
+    )
+    gc.collect()
+    gc.disable()
+    try:
+        batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        held_by_cycles = [o for o in gc.garbage if isinstance(o, PosSale | PosSaleLine)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert (batch.status, batch.sales_sent) == ("done", 5)
+    assert held_by_cycles == []
