@@ -296,7 +296,11 @@ class PosSale(ClientOwned):
                 "possale", "number", message=_("This sale number is already recorded.")
             )
         ]
-        indexes = [models.Index(fields=["client", "status", "sold_at"], name="pos_sale_due")]
+        indexes = [
+            models.Index(fields=["client", "status", "sold_at"], name="pos_sale_due"),
+            # A batch is sent a page at a time, each read after the last sale sent.
+            models.Index(fields=["batch", "sold_at", "id"], name="pos_sale_batch_page"),
+        ]
 
     def __str__(self) -> str:
         return self.label

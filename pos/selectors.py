@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounting.models import Client
@@ -31,12 +31,19 @@ def pos_sales_due(*, client: Client, since: dt.date, until: dt.date) -> QuerySet
     ).order_by("sold_at", "pk")
 
 
-def pos_sales_of_batch_unsent(*, batch: PosBatch) -> QuerySet[PosSale]:
-    """The batch's sales still to send, with what the mapping reads, oldest first."""
+def pos_sales_of_batch_unsent(
+    *, batch: PosBatch, after: PosSale | None = None
+) -> QuerySet[PosSale]:
+    """The batch's sales still to send, with what the mapping reads, oldest first; with
+    `after`, only those that come after that sale in this order (a page at a time without
+    holding the batch's ids)."""
+    sales = PosSale.objects.filter(batch=batch).exclude(status=PosSale.Status.SENT)
+    if after is not None:
+        sales = sales.filter(
+            Q(sold_at__gt=after.sold_at) | Q(sold_at=after.sold_at, pk__gt=after.pk)
+        )
     return (
-        PosSale.objects.filter(batch=batch)
-        .exclude(status=PosSale.Status.SENT)
-        .select_related("customer", "client")
+        sales.select_related("customer", "client")
         .prefetch_related("lines")
         .order_by("sold_at", "pk")
     )

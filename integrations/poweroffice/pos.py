@@ -331,6 +331,7 @@ class PosBatchExporter:
     def __init__(self, context: TransferContext) -> None:
         self.context = context
         self.connection = context.connection
+        self.handed_out = 0  # sales of this run handed to the lanes so far
 
     def run(self) -> ImportReport:
         batch = self.context.transfer.object
@@ -339,36 +340,41 @@ class PosBatchExporter:
                 _("%(object)s no longer exists.")
                 % {"object": self.context.transfer.describe_object()}
             )
-        ids = list(pos_sales_of_batch_unsent(batch=batch).values_list("pk", flat=True))
-        report = ImportReport(fetched=len(ids))
-        self.context.progress(done=0, total=len(ids), sent=0, failed=0)
+        total = pos_sales_of_batch_unsent(batch=batch).count()
+        report = ImportReport(fetched=total)
+        self.context.progress(done=0, total=total, sent=0, failed=0)
         unknown: list[OutcomeUnknown] = []
         lanes = _Lanes(self, batch, report, unknown)
-        lanes.send(self._pages(batch, ids, report, lanes.stop))
-        self.context.progress(done=len(ids), sent=report.created, failed=report.failed)
+        lanes.send(self._pages(batch, report, lanes.stop))
+        self.context.progress(done=self.handed_out, sent=report.created, failed=report.failed)
         if unknown:
             raise OutcomeUnknown(
                 _("%(count)d of %(total)d sales were sent without a usable answer (%(first)s); "
                   "each is looked up before it is sent again.")
-                % {"count": len(unknown), "total": len(ids), "first": unknown[0].message},
+                % {"count": len(unknown), "total": total, "first": unknown[0].message},
                 system=unknown[0].system, operation=unknown[0].operation,
             )  # fmt: skip
         pos_batch_finish(batch=batch)
         return report
 
-    def _pages(self, batch: PosBatch, ids: list[int], report: ImportReport,
+    def _pages(self, batch: PosBatch, report: ImportReport,
                stop: threading.Event) -> Iterator[PosSale]:  # fmt: skip
-        """The batch's unsent sales, one page in memory at a time, each page loaded when the
-        lanes have taken the one before (while its last sales are still on their way); the
-        progress is stored as each page is handed out. None after a stop."""
+        """The batch's unsent sales, oldest first, one page in memory at a time: each page is
+        read after the last sale handed out (keyset, so nothing of the batch's size is held,
+        not even its ids) when the lanes have taken the page before, while its last sales are
+        still on their way. The progress is stored as each page is handed out. None after a
+        stop. `handed_out` counts the sales handed out."""
         size = max(1, django_settings.POWEROFFICE_POS_PAGE_SIZE)
-        for start in range(0, len(ids), size):
-            if stop.is_set():
-                return
-            if start:
-                self.context.progress(done=start, sent=report.created, failed=report.failed)
-            page = pos_sales_of_batch_unsent(batch=batch).filter(pk__in=ids[start:start + size])
-            yield from list(page)
+        page = list(pos_sales_of_batch_unsent(batch=batch)[:size])
+        while page and not stop.is_set():
+            if self.handed_out:
+                self.context.progress(
+                    done=self.handed_out, sent=report.created, failed=report.failed
+                )
+            last = page[-1]
+            self.handed_out += len(page)
+            yield from page
+            page = list(pos_sales_of_batch_unsent(batch=batch, after=last)[:size])
 
     def send_one(self, exporter: PosSaleExporter, sale: PosSale, report: ImportReport,
                  unknown: list[OutcomeUnknown], lock: threading.Lock) -> None:

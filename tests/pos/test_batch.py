@@ -7,8 +7,10 @@ import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from accounting.models import Customer
+from integrations.models import Transfer, TransferKind
 from integrations.poweroffice.auth import TOKENS
 from integrations.ratelimit import reset_rate_limiters
 from pos.batch import pos_batch_run
@@ -113,3 +115,33 @@ def test_a_long_batch_frees_each_sale_once_it_is_sent(connection, token, http, s
         gc.enable()
     assert (batch.status, batch.sales_sent) == ("done", 5)
     assert held_by_cycles == []
+
+
+def test_a_batch_sent_in_pages_sends_every_sale_once_oldest_first(
+    connection, token, http, settings
+):
+    """Pages of two, read each after the last sale handed out: sales sold at the same moment
+    (ordered by when they were recorded) are neither skipped nor sent twice at a page's edge."""
+    settings.POWEROFFICE_POS_PAGE_SIZE = 2
+    PosSettingsFactory(client=connection.client)
+    customer = PosSaleFactory(client=connection.client, number="1",
+                              sold_at=timezone.make_aware(dt.datetime(2025, 3, 14, 9))).customer
+    for number, hour in [("2", 12), ("3", 12), ("4", 12), ("5", 10), ("6", 18)]:
+        PosSaleFactory(client=connection.client, customer=customer, number=number,
+                       sold_at=timezone.make_aware(dt.datetime(2025, 3, 14, hour)))
+    ExternalLinkFactory(connection=connection, external_id="4242",
+                        content_type=ContentType.objects.get_for_model(Customer),
+                        object_id=customer.pk)
+    ids = itertools.count(1)
+    http.add_callback(
+        "POST", f"{BASE}/v2/SalesOrders/Complete",
+        callback=lambda request: (201, {}, json.dumps(
+            {"Id": f"0b6f8a52-1d0c-4c3e-9f4e-{next(ids):012d}", "SalesOrderNo": 1})),
+    )
+    batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
+    sent = [json.loads(request.body)["CustomerReference"]
+            for request in sent_requests(http, "POST", "/SalesOrders/Complete")]
+    assert sent == [f"POS Kasse 1 {n}" for n in ["1", "5", "2", "3", "4", "6"]]
+    assert (batch.status, batch.sales_sent) == ("done", 6)
+    transfer = Transfer.objects.get(kind=TransferKind.POS_BATCH)
+    assert (transfer.result["done"], transfer.result["total"]) == (6, 6)
