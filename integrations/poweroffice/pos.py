@@ -8,10 +8,12 @@
   carries `ExternalImportReference` = the sale's transfer reference, fixed when it was first
   batched, so a create whose outcome is unknown (or that was refused) is looked up and bound
   instead of being created twice.
-- `PosBatchExporter`: the POS_BATCH transfer. Runs every sale of the batch still to send, one
-  at a time; a sale with bad data fails alone, the rest goes on; progress (done of total) is
-  stored on the transfer while it runs; returns counts as an ImportReport, which the engine
-  stores and, when any sale failed, marks the transfer failed and e-mails the recipients.
+- `PosBatchExporter`: the POS_BATCH transfer. Sends every sale of the batch still to send,
+  a page at a time and a few at once (its lanes); a sale with bad data fails alone, the rest
+  goes on; progress (done of total) is stored on the transfer while it runs; returns counts as
+  an ImportReport, which the engine stores and, when any sale failed, marks the transfer failed
+  and e-mails the recipients. Its memory does not grow with the batch: one page is held, and
+  each sale is let go of as soon as it is sent (`_release`).
 """
 
 from __future__ import annotations
