@@ -382,7 +382,9 @@ class Transfer(models.Model):
 
     @property
     def is_resolved_failure(self) -> bool:
-        """Failed, but a later transfer of the same object to the same connection succeeded."""
+        """Failed, but a later transfer of the same object to the same connection resolved it:
+        it succeeded, or found the object already there as it is now
+        (`triage.transfer_resolves_failures`)."""
         return self.status == TransferStatus.FAILED and not self.error_group
 
     def status_text(self) -> str:

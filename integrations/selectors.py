@@ -72,7 +72,7 @@ def transfer_counts_recent(*, now: datetime, waiting=WAITING) -> tuple[dict, dic
     )
     counts: dict[tuple[int, str], list[int]] = {}
     for row in rows:
-        # A failure a later success resolved is history, not something still wrong.
+        # A failure a later transfer resolved is history, not something still wrong.
         status = RESOLVED if row["resolved"] else row["status"]
         pair = counts.setdefault((row["connection_id"], status), [0, 0])
         pair[0] += row["count"] if row["today"] else 0
@@ -118,7 +118,7 @@ def transfers_overview(*, now: datetime | None = None) -> list[dict]:
 
 
 #: The dashboard's three states; RUNNING counts as pending (still on its way).
-RESOLVED = "resolved"  # a failed transfer a later success of its object superseded
+RESOLVED = "resolved"  # a failed transfer a later transfer of its object resolved
 HEALTH_STATES = {
     "succeeded": (TransferStatus.SUCCEEDED,),
     "failed": (TransferStatus.FAILED,),

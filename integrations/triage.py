@@ -13,7 +13,8 @@ category (the error tree's names) with an explanation, what to fix and where:
 `error_signature()` groups failures with the same cause (the record's own number and line
 numbers left out), so all of them can be re-queued at once after the fix. The key is computed
 once, when the transfer fails (`transfer_outcome_save()`, called by the engine), and stored on
-`Transfer.error_group` until the failure is resolved (by the statement saving a later success);
+`Transfer.error_group` until the failure is resolved (by the statement saving a later success,
+or a later skip that found the object already there: `transfer_resolves_failures()`);
 the sync log's "same error" filter only counts stored keys through a partial index.
 """
 

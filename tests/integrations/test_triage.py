@@ -239,6 +239,7 @@ class TestStoredGroups:
         client.force_login(user)
         page = client.get(reverse("admin:integrations_transfer_change", args=[failure.pk]))
         assert b'data-testid="resolved"' in page.content
+        assert "sent it, or found it already there as it is now" in page.content.decode()
 
     def test_a_skip_finding_the_object_in_step_resolves_the_failure(self, connection):
         """The refused change was undone before it was ever sent: the next transfer finds the
