@@ -83,6 +83,19 @@ def test_a_rejected_order_fails_that_sale_with_the_api_message(connection, token
     assert_requests_match_contract(http)
 
 
+def orders_created_for(connection, customer, http) -> None:
+    """The customer is linked to PowerOffice Go; every sales order is created with its own id."""
+    ExternalLinkFactory(connection=connection, external_id="4242",
+                        content_type=ContentType.objects.get_for_model(Customer),
+                        object_id=customer.pk)
+    ids = itertools.count(1)
+    http.add_callback(
+        "POST", f"{BASE}/v2/SalesOrders/Complete",
+        callback=lambda request: (201, {}, json.dumps(
+            {"Id": f"0b6f8a52-1d0c-4c3e-9f4e-{next(ids):012d}", "SalesOrderNo": 1})),
+    )
+
+
 def test_a_long_batch_frees_each_sale_once_it_is_sent(connection, token, http, settings):
     """A batch keeps one page of sales in memory, not every sale it has sent: each prefetched
     line caches its sale, and that cycle would keep a sent sale (with its lines, customer and
@@ -93,15 +106,7 @@ def test_a_long_batch_frees_each_sale_once_it_is_sent(connection, token, http, s
     for _ in range(4):
         PosSaleFactory(client=connection.client, customer=customer,
                        lines=[("100.00", 25), ("57.50", 15)])
-    ExternalLinkFactory(connection=connection, external_id="4242",
-                        content_type=ContentType.objects.get_for_model(Customer),
-                        object_id=customer.pk)
-    ids = itertools.count(1)
-    http.add_callback(
-        "POST", f"{BASE}/v2/SalesOrders/Complete",
-        callback=lambda request: (201, {}, json.dumps(
-            {"Id": f"0b6f8a52-1d0c-4c3e-9f4e-{next(ids):012d}", "SalesOrderNo": 1})),
-    )
+    orders_created_for(connection, customer, http)
     gc.collect()
     gc.disable()
     try:
@@ -129,15 +134,7 @@ def test_a_batch_sent_in_pages_sends_every_sale_once_oldest_first(
     for number, hour in [("2", 12), ("3", 12), ("4", 12), ("5", 10), ("6", 18)]:
         PosSaleFactory(client=connection.client, customer=customer, number=number,
                        sold_at=timezone.make_aware(dt.datetime(2025, 3, 14, hour)))
-    ExternalLinkFactory(connection=connection, external_id="4242",
-                        content_type=ContentType.objects.get_for_model(Customer),
-                        object_id=customer.pk)
-    ids = itertools.count(1)
-    http.add_callback(
-        "POST", f"{BASE}/v2/SalesOrders/Complete",
-        callback=lambda request: (201, {}, json.dumps(
-            {"Id": f"0b6f8a52-1d0c-4c3e-9f4e-{next(ids):012d}", "SalesOrderNo": 1})),
-    )
+    orders_created_for(connection, customer, http)
     batch = pos_batch_run(client=connection.client, business_date=dt.date(2025, 3, 14))
     sent = [json.loads(request.body)["CustomerReference"]
             for request in sent_requests(http, "POST", "/SalesOrders/Complete")]
