@@ -120,6 +120,7 @@ def test_a_long_batch_frees_each_sale_once_it_is_sent(connection, token, http, s
         gc.enable()
     assert (batch.status, batch.sales_sent) == ("done", 5)
     assert held_by_cycles == []
+    assert_requests_match_contract(http)
 
 
 def test_a_batch_sent_in_pages_sends_every_sale_once_oldest_first(
@@ -142,3 +143,4 @@ def test_a_batch_sent_in_pages_sends_every_sale_once_oldest_first(
     assert (batch.status, batch.sales_sent) == ("done", 6)
     transfer = Transfer.objects.get(kind=TransferKind.POS_BATCH)
     assert (transfer.result["done"], transfer.result["total"]) == (6, 6)
+    assert_requests_match_contract(http)
